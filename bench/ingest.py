@@ -1,0 +1,231 @@
+"""Ingest benchmark on the real stack: publishers -> Mosquitto -> `app.py ingest` -> InfluxDB.
+
+    .venv/bin/python bench/ingest.py                       # both shapes, 500,000 readings each
+    .venv/bin/python bench/ingest.py --per-message 1 --readings 200000
+
+Publishers (separate processes) send a burst faster than the ingest can take it, QoS 1.
+Prints readings/s (first publish to last stored), messages lost, p50/p99 publish-to-stored
+latency and the ingest's peak RSS. Latency is read off two cumulative curves sampled every
+100 ms, published(t) and stored(t): the k-th reading's latency is the time stored(t) reaches
+k minus the time published(t) reached k (FIFO order through one broker queue).
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e_support import write_registry  # noqa: E402
+from tests.services import InfluxServer, MosquittoServer, find_binary, free_port  # noqa: E402
+
+SAMPLE_S = 0.1
+
+
+def publisher(port: int, worker: int, messages: list[bytes], counter, start_evt) -> None:
+    """Publish pre-built payloads as fast as QoS 1 allows and count broker acknowledgements."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{worker}",
+                         protocol=mqtt.MQTTv311)
+    client.max_inflight_messages_set(1000)
+    client.max_queued_messages_set(0)
+
+    def on_publish(c, u, mid, rc, props):
+        with counter.get_lock():
+            counter.value += 1
+
+    client.on_publish = on_publish
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    start_evt.wait()
+    infos = [client.publish("hazmon/bench/s1/telemetry", m, qos=1) for m in messages]
+    for info in infos:
+        info.wait_for_publish(120)
+    client.disconnect()
+    client.loop_stop()
+
+
+def build_messages(readings: int, per_message: int, sensors: int, base_ts: int) -> list[bytes]:
+    """Return telemetry payloads; every reading has its own (sensor, time) identity."""
+    out = []
+    for start in range(0, readings, per_message):
+        n = min(per_message, readings - start)
+        out.append(json.dumps({"ts": base_ts + start, "readings": [
+            {"sensor": f"S{(start + j) % sensors:04d}", "value": (start + j) % 1000 / 10.0,
+             "ts": base_ts + start + j} for j in range(n)]}).encode())
+    return out
+
+
+def bench_registry(directory: Path, sensors: int) -> Path:
+    """Write a registry with one site and `sensors` registered sensors."""
+    lines = ["timezone: Asia/Shanghai", "restrictions: []", "enterprises:", "  - id: bench",
+             "    name: Bench Chemicals", "    contacts: []", "    sites:", "      - id: s1",
+             "        name: Bench site", "        zones:",
+             "          - {id: Z1, name: Zone one, hazard: major, max_people: 2}",
+             "        sensors:"]
+    lines += [f"          - {{id: S{i:04d}, zone: Z1, kind: gas_nh3, unit: ppm, high: 42}}"
+              for i in range(sensors)]
+    lines.append("        cameras: []")
+    path = directory / "bench-registry.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def stored_count(influx_url: str, db: str) -> int:
+    r = requests.post(f"{influx_url}/query",
+                      data={"db": db, "q": 'SELECT count("value") FROM "reading"'}, timeout=30)
+    series = r.json()["results"][0].get("series")
+    return series[0]["values"][0][1] if series else 0
+
+
+def percentile(values: list[float], p: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def run_once(readings: int, per_message: int, publishers: int, workdir: Path) -> dict:
+    """Run one burst on fresh servers and return the figures."""
+    broker = MosquittoServer(workdir / "mosquitto", find_binary("mosquitto"))
+    influx = InfluxServer(workdir / "influx", find_binary("influxd"))
+    broker.start()
+    influx.start()
+    db = "bench"
+    sensors = 500
+    registry = bench_registry(workdir, sensors)
+    env = dict(os.environ, HAZMON_ADMIN_PASSWORD="bench-admin-1")
+    app = psutil.Popen(
+        [sys.executable, str(ROOT / "app.py"), "ingest", "--registry", str(registry),
+         "--mqtt-url", broker.url, "--influx-url", influx.url, "--influx-db", db,
+         "--db-url", f"sqlite:///{workdir / 'hz.db'}", "--data-dir", str(workdir / "data"),
+         "--no-simulate", "--port", str(free_port()), "--log-level", "WARNING"],
+        cwd=ROOT, env=env, stdout=open(workdir / "ingest.log", "ab"), stderr=-2)
+    try:
+        # Wait until the ingest subscribed: a probe message must come out the other side.
+        probe_ts = int(time.time() * 1000) - 86_400_000
+        import paho.mqtt.publish as single
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and stored_count(influx.url, db) == 0:
+            single.single("hazmon/bench/s1/telemetry",
+                          json.dumps({"ts": probe_ts, "sensor": "PROBE", "value": 1}),
+                          qos=1, hostname="127.0.0.1", port=broker.port)
+            time.sleep(0.5)
+        baseline = stored_count(influx.url, db)
+
+        base_ts = int(time.time() * 1000) - 3 * 86_400_000
+        messages = build_messages(readings, per_message, sensors, base_ts)
+        chunks = [messages[i::publishers] for i in range(publishers)]
+        counter = mp.Value("q", 0)
+        start_evt = mp.Event()
+        procs = [mp.Process(target=publisher, args=(broker.port, i, chunk, counter, start_evt))
+                 for i, chunk in enumerate(chunks)]
+        for p in procs:
+            p.start()
+        time.sleep(1.0)  # let publishers connect before the clock starts
+
+        samples_pub: list[tuple[float, int]] = []
+        samples_store: list[tuple[float, int]] = []
+        peak_rss = 0
+        done = threading.Event()
+
+        def sample_rss() -> None:
+            nonlocal peak_rss
+            while not done.is_set():
+                try:
+                    peak_rss = max(peak_rss, app.memory_info().rss)
+                except psutil.Error:
+                    pass
+                time.sleep(0.05)
+
+        threading.Thread(target=sample_rss, daemon=True).start()
+        t0 = time.monotonic()
+        start_evt.set()
+        deadline = t0 + 300
+        stored = 0
+        while time.monotonic() < deadline:
+            now = time.monotonic() - t0
+            samples_pub.append((now, counter.value * per_message))
+            stored = stored_count(influx.url, db) - baseline
+            samples_store.append((time.monotonic() - t0, stored))
+            if stored >= readings:
+                break
+            time.sleep(SAMPLE_S)
+        elapsed = samples_store[-1][0]
+        done.set()
+        for p in procs:
+            p.join(60)
+        # Quiet period: anything still arriving is counted as stored, not lost.
+        time.sleep(2)
+        final = stored_count(influx.url, db) - baseline
+
+        latencies = []
+        pub_t = [t for t, _ in samples_pub]
+        pub_n = [n for _, n in samples_pub]
+        step = max(1, readings // 2000)
+        for k in range(step, min(final, readings) + 1, step):
+            i_pub = bisect.bisect_left(pub_n, k)
+            i_sto = bisect.bisect_left([n for _, n in samples_store], k)
+            if i_pub < len(pub_t) and i_sto < len(samples_store):
+                latencies.append(max(0.0, samples_store[i_sto][0] - pub_t[i_pub]))
+        return {
+            "readings": readings,
+            "per_message": per_message,
+            "messages": len(messages),
+            "elapsed_s": round(elapsed, 2),
+            "readings_per_s": round(min(final, readings) / elapsed),
+            "messages_per_s": round(min(final, readings) / per_message / elapsed),
+            "lost": readings - final,
+            "p50_latency_s": round(percentile(latencies, 50), 3),
+            "p99_latency_s": round(percentile(latencies, 99), 3),
+            "ingest_peak_rss_mb": round(peak_rss / 2**20, 1),
+        }
+    finally:
+        app.terminate()
+        try:
+            app.wait(20)
+        except psutil.TimeoutExpired:
+            app.kill()
+        broker.stop()
+        influx.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--readings", type=int, default=500_000)
+    parser.add_argument("--per-message", type=int, action="append")
+    parser.add_argument("--publishers", type=int, default=2)
+    args = parser.parse_args()
+    shapes = args.per_message or [10, 1]
+    for per_message in shapes:
+        with tempfile.TemporaryDirectory(prefix="hz-bench-") as tmp:
+            result = run_once(args.readings, per_message, args.publishers, Path(tmp))
+        print(json.dumps(result), flush=True)
+        target = ">= 100,000 readings/s" if per_message == 10 else ">= 15,000 messages/s"
+        print(f"  {per_message} reading(s)/message: {result['readings_per_s']:,} readings/s, "
+              f"{result['messages_per_s']:,} messages/s, lost {result['lost']}, "
+              f"p50 {result['p50_latency_s']} s, p99 {result['p99_latency_s']} s, "
+              f"peak RSS {result['ingest_peak_rss_mb']} MB  (target {target}, zero loss, "
+              "p99 < 2 s, RSS < 300 MB)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The HTTP API under /api/v1 (contract section 6): JSON, HTTP Basic, roles enforced."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from monitoring.users import User, UserBook, UserError
+
+HEARTBEAT_FRESH_S = 30.0  # an ingest worker silent longer than this is reported stale
+
+
+@dataclass
+class ApiContext:
+    """What the API reads from; built once by the runtime."""
+
+    users: UserBook
+    rejects: Any  # RejectLog
+    workers: Any  # WorkerBoard
+    store: Any  # RecordStore
+    db: Any  # Database
+    store_kind: str
+    local_status: Callable[[], dict] | None = None  # the in-process ingest, if any
+    registry: Callable[[], Any] = lambda: None
+    clock: Callable[[], float] = time.time
+    extra_routes: list[Callable[[Blueprint, Callable], None]] = field(default_factory=list)
+
+
+def _error(status: int, message: str, **headers: str) -> Response:
+    response = jsonify({"error": message})
+    response.status_code = status
+    for key, value in headers.items():
+        response.headers[key] = value
+    return response
+
+
+def create_api(ctx: ApiContext) -> Blueprint:
+    """Build the /api/v1 blueprint over a context."""
+    bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+    def require(role: str) -> Callable:
+        def decorator(view: Callable) -> Callable:
+            @functools.wraps(view)
+            def wrapped(*args: Any, **kwargs: Any) -> Any:
+                auth = request.authorization
+                user: User | None = None
+                if auth is not None and auth.type == "basic" and auth.username:
+                    user = ctx.users.authenticate(auth.username, auth.password or "")
+                if user is None:
+                    return _error(401, "authentication required",
+                                  **{"WWW-Authenticate": 'Basic realm="Hazwatch"'})
+                if not user.can(role):
+                    return _error(403, f"this call needs the role '{role}'")
+                g.user = user
+                return view(*args, **kwargs)
+
+            return wrapped
+
+        return decorator
+
+    @bp.get("/health")
+    def health() -> Response:
+        return jsonify(health_report(ctx))
+
+    @bp.get("/rejected")
+    @require("admin")
+    def rejected() -> Response:
+        try:
+            limit = int(request.args.get("limit", 100))
+        except ValueError:
+            return _error(400, "limit must be an integer")
+        limit = max(1, min(limit, 1000))
+        return jsonify({"rejected": ctx.rejects.recent(limit), "counts": ctx.rejects.counts(),
+                        "total": ctx.rejects.total()})
+
+    @bp.post("/users")
+    @require("admin")
+    def create_user() -> Response:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return _error(400, "body must be a JSON object")
+        try:
+            user = ctx.users.create(body.get("username"), body.get("password"),
+                                    body.get("role"), int(ctx.clock() * 1000))
+        except UserError as exc:
+            return _error(409 if "exists" in str(exc) else 400, str(exc))
+        response = jsonify(user.as_dict())
+        response.status_code = 201
+        return response
+
+    for add_routes in ctx.extra_routes:
+        add_routes(bp, require)
+    return bp
+
+
+def health_report(ctx: ApiContext) -> dict:
+    """Collect broker, store, database and ingest state into the /health answer."""
+    now_ms = int(ctx.clock() * 1000)
+    problems: list[str] = []
+
+    try:
+        store_ok = bool(ctx.store.ping())
+    except Exception:
+        store_ok = False
+    if not store_ok:
+        problems.append("store unreachable")
+
+    db_ok = True
+    workers: list[dict] = []
+    try:
+        workers = ctx.workers.all()
+    except Exception:
+        db_ok = False
+        problems.append("database unreachable")
+
+    local = ctx.local_status() if ctx.local_status else None
+    fresh = [w for w in workers if now_ms - w["heartbeat_ms"] <= HEARTBEAT_FRESH_S * 1000]
+    states = [w["state"] for w in fresh]
+    if local is not None:
+        local_id = local.get("worker_id")
+        states = [w["state"] for w in fresh if w["worker_id"] != local_id] + [local]
+    counters = {k: sum(int(s.get(k, 0)) for s in states)
+                for k in ("received", "stored", "rejected", "rejected_readings", "pending")}
+    broker_connected = bool(states) and all(s.get("broker_connected") for s in states)
+    if not states:
+        problems.append("no ingest worker reporting")
+    elif not broker_connected:
+        problems.append("broker disconnected")
+    if any(not s.get("store_available", True) for s in states):
+        problems.append("ingest is spooling to disk: store unavailable")
+
+    return {
+        "status": "ok" if not problems else "degraded",
+        "problems": problems,
+        "time_ms": now_ms,
+        "broker": {"connected": broker_connected,
+                   "errors": [s["broker_error"] for s in states if s.get("broker_error")]},
+        "store": {"kind": ctx.store_kind, "reachable": store_ok},
+        "database": {"reachable": db_ok, "dialect": getattr(ctx.db, "dialect", None)},
+        "ingest": counters,
+        "workers": [{"worker_id": w["worker_id"], "heartbeat_ms": w["heartbeat_ms"],
+                     "fresh": w in fresh, **{k: w["state"].get(k) for k in
+                                             ("received", "stored", "rejected", "pending",
+                                              "broker_connected", "store_available")}}
+                    for w in workers],
+    }

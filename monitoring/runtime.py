@@ -1,0 +1,185 @@
+"""Assemble and run the parts (broker, stores, ingest, simulators, web) for each command."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitoring.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DEMO_MQTT_PORT = 1883
+
+
+@dataclass
+class Runtime:
+    """The started parts of one process; `stop()` stops them in reverse order."""
+
+    settings: Settings
+    db: Any = None
+    users: Any = None
+    books: Any = None
+    store: Any = None
+    spool: Any = None
+    registry: Any = None
+    broker: Any = None
+    pipeline: Any = None
+    ingest: Any = None
+    simulation: Any = None
+    web_app: Any = None
+    mqtt_url: str | None = None
+    _stoppers: list = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop everything that was started, newest first."""
+        while self._stoppers:
+            name, stop = self._stoppers.pop()
+            try:
+                stop()
+            except Exception:  # keep stopping the rest
+                log.warning("stopping %s failed", name, exc_info=True)
+
+    def locate_sensor(self, enterprise: str, site: str, sensor: str) -> tuple[str, str]:
+        """Return (zone, kind) of a sensor from the current registry."""
+        registry = self.registry
+        if registry is None:
+            return ("unknown", "unknown")
+        return registry.locate_sensor(enterprise, site, sensor)
+
+
+def start_storage(rt: Runtime) -> None:
+    """Open the relational store, the users, the intake books and the time-series store."""
+    from monitoring.database import Database
+    from monitoring.intake_books import IntakeBooks
+    from monitoring.users import UserBook
+
+    s = rt.settings
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    rt.db = Database(s.database_url)
+    rt.db.start()
+    rt._stoppers.append(("database", rt.db.close))
+    rt.users = UserBook(rt.db)
+    generated = rt.users.ensure_admin(s.admin_password, int(time.time() * 1000))
+    if generated:
+        path = s.data_dir / "initial-admin-password"
+        path.write_text(generated + "\n")
+        os.chmod(path, 0o600)
+        log.warning("created user 'admin' with a generated password, saved in %s "
+                    "(set HAZMON_ADMIN_PASSWORD to choose it)", path)
+    rt.books = IntakeBooks.open(rt.db)
+    rt.store = build_store(s)
+    rt.store.start()
+    rt._stoppers.append(("store", rt.store.close))
+
+
+def build_store(s: Settings) -> Any:
+    """Return the configured time-series store (not started)."""
+    if s.influx_url:
+        from monitoring.storage.influx import InfluxStore
+
+        return InfluxStore(s.influx_url, s.influx_db, username=s.influx_username,
+                           password=s.influx_password, retention_days=s.retention_days)
+    from monitoring.storage.embedded import EmbeddedStore
+
+    return EmbeddedStore(s.embedded_store_path, retention_days=s.retention_days)
+
+
+def load_registry(rt: Runtime, path: Path | None) -> None:
+    """Load the registry file (contract section 4) if one is configured."""
+    from monitoring.registry import load_registry as load
+
+    if path is not None:
+        rt.registry = load(path)
+        log.info("registry %s: %d enterprises, %d sensors", path,
+                 len(rt.registry.enterprises), rt.registry.sensor_count())
+
+
+def start_ingest(rt: Runtime) -> None:
+    """Start the intake pipeline and its MQTT subscription."""
+    from monitoring.ingest import IngestService
+    from monitoring.intake import IntakePipeline
+    from monitoring.storage.spool import Spool
+
+    s = rt.settings
+    if s.influx_url:
+        rt.spool = Spool(s.spool_dir, max_bytes=s.spool_max_mb * 1024 * 1024)
+        rt.spool.start()
+    rt.pipeline = IntakePipeline(
+        store=rt.store, spool=rt.spool, books=rt.books, locate_sensor=rt.locate_sensor,
+        ack=lambda token: None, root=s.topic_root, batch_max_points=s.batch_max_points,
+        batch_max_messages=max(50, s.mqtt_receive_maximum // 2),
+        batch_max_wait_ms=s.batch_max_wait_ms, retention_days=s.retention_days,
+        worker_id=s.mqtt_client_id)
+    host, port, tls = _mqtt_endpoint(rt)
+    rt.ingest = IngestService(
+        rt.pipeline, host=host, port=port, tls=tls, client_id=s.mqtt_client_id,
+        protocol=s.mqtt_protocol, username=s.mqtt_username, password=s.mqtt_password,
+        receive_maximum=s.mqtt_receive_maximum, root=s.topic_root)
+    rt.pipeline.start()
+    rt._stoppers.append(("intake pipeline", rt.pipeline.stop))
+    rt.ingest.start()
+    rt._stoppers.append(("ingest", rt.ingest.stop))
+
+
+def _mqtt_endpoint(rt: Runtime) -> tuple[str, int, bool]:
+    if rt.mqtt_url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(rt.mqtt_url)
+        return parts.hostname or "127.0.0.1", parts.port or 1883, parts.scheme == "mqtts"
+    return rt.settings.mqtt_endpoint()
+
+
+def start_embedded_broker(rt: Runtime) -> None:
+    """Start the demo's embedded broker on 1883, or on a free port if 1883 is taken."""
+    from monitoring.broker import EmbeddedBroker
+
+    port = DEMO_MQTT_PORT if not _port_in_use(DEMO_MQTT_PORT) else _free_port()
+    rt.broker = EmbeddedBroker(port=port)
+    rt.broker.start()
+    rt._stoppers.append(("embedded broker", rt.broker.stop))
+    rt.mqtt_url = rt.broker.url
+    log.info("embedded MQTT broker on %s", rt.mqtt_url)
+
+
+def start_simulation(rt: Runtime, province: dict) -> None:
+    """Publish simulated plants (and the configured scenarios) to the broker."""
+    from simulators.cli import start_demo_simulation
+
+    host, port, _ = _mqtt_endpoint(rt)
+    rt.simulation = start_demo_simulation(host, port, rt.settings.topic_root, province,
+                                          list(rt.settings.scenarios))
+    rt._stoppers.append(("simulation", rt.simulation.stop))
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_forever(rt: Runtime) -> None:
+    """Block until Ctrl-C or SIGTERM, or until the ingest hits a fatal broker error."""
+    import signal
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            if rt.ingest is not None and rt.ingest.fatal_error:
+                raise SystemExit(f"hazwatch: {rt.ingest.fatal_error}")
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,245 @@
+"""One validated settings object, from CLI options, HAZMON_* variables and a config file.
+
+Precedence: command-line option, then environment variable `HAZMON_<OPTION>`, then the
+config file (`--config FILE`, YAML with the same names as the options), then the default.
+Everything is validated once at start-up and reported in one readable error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from monitoring.records import ID_PATTERN
+
+MIN_RETENTION_DAYS = 30  # regulatory minimum for major-hazard monitoring records
+
+
+class SettingsError(Exception):
+    """Settings that cannot work, with every problem listed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid settings:\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the program needs to know, fixed at start-up."""
+
+    registry: Path | None = None
+    mqtt_url: str | None = None  # None: the demo starts an embedded broker
+    mqtt_protocol: str = "5"  # "5" or "3.1.1"
+    mqtt_client_id: str = "hazwatch-ingest"
+    mqtt_username: str | None = None
+    mqtt_password: str | None = field(default=None, repr=False)
+    mqtt_receive_maximum: int = 2000
+    topic_root: str = "hazmon"
+    influx_url: str | None = None  # None: the embedded store
+    influx_db: str = "hazmon"
+    influx_username: str | None = None
+    influx_password: str | None = field(default=None, repr=False)
+    db_url: str | None = None  # None: SQLite in data_dir
+    data_dir: Path = Path("var")
+    simulate: bool = True
+    enterprises: int = 8
+    scenarios: tuple[str, ...] = ("ammonia-night-patrol",)
+    host: str = "127.0.0.1"
+    port: int = 8050
+    admin_password: str | None = field(default=None, repr=False)
+    retention_days: int = 90
+    spool_max_mb: int = 1024
+    batch_max_points: int = 5000
+    batch_max_wait_ms: int = 100
+    log_level: str = "INFO"
+
+    @property
+    def database_url(self) -> str:
+        """Return the relational store URL (SQLite in the data folder by default)."""
+        return self.db_url or f"sqlite:///{(self.data_dir / 'hazwatch.db').resolve()}"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+    @property
+    def embedded_store_path(self) -> Path:
+        return self.data_dir / "readings.sqlite"
+
+    def mqtt_endpoint(self) -> tuple[str, int, bool]:
+        """Return (host, port, tls) of the broker URL."""
+        parts = urlsplit(self.mqtt_url or "mqtt://127.0.0.1:1883")
+        tls = parts.scheme in ("mqtts", "ssl")
+        return parts.hostname or "127.0.0.1", parts.port or (8883 if tls else 1883), tls
+
+
+# Option name -> (type converter, help). Names map to `--opt-name` and `HAZMON_OPT_NAME`.
+OPTIONS: dict[str, tuple[Any, str]] = {
+    "registry": (Path, "registry YAML file (contract section 4)"),
+    "mqtt_url": (str, "broker URL, mqtt://HOST:PORT or mqtts://HOST:PORT"),
+    "mqtt_protocol": (str, "MQTT protocol version: 5 (default) or 3.1.1"),
+    "mqtt_client_id": (str, "stable client id of this ingest worker (persistent session)"),
+    "mqtt_username": (str, "broker user name"),
+    "mqtt_password": (str, "broker password"),
+    "mqtt_receive_maximum": (int, "MQTT 5 Receive Maximum: messages in flight before ack"),
+    "topic_root": (str, "topic root (default hazmon)"),
+    "influx_url": (str, "InfluxDB v1 HTTP API URL; without it, the embedded store is used"),
+    "influx_db": (str, "InfluxDB database (default hazmon)"),
+    "influx_username": (str, "InfluxDB user"),
+    "influx_password": (str, "InfluxDB password"),
+    "db_url": (str, "relational store URL (sqlite:///FILE or postgresql://...)"),
+    "data_dir": (Path, "folder for the embedded stores and the spool (default ./var)"),
+    "enterprises": (int, "number of simulated enterprises"),
+    "host": (str, "web server address (default 127.0.0.1)"),
+    "port": (int, "web server port (default 8050)"),
+    "admin_password": (str, "password of the user 'admin' on first start"),
+    "retention_days": (int, "days of readings kept (>= 30; default 90)"),
+    "spool_max_mb": (int, "on-disk spool bound while InfluxDB is down (MB)"),
+    "batch_max_points": (int, "points per store write"),
+    "batch_max_wait_ms": (int, "longest wait before a partial batch is written"),
+    "log_level": (str, "DEBUG, INFO, WARNING or ERROR"),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add every settings option to a subcommand's parser."""
+    parser.add_argument("--config", type=Path, help="YAML file with settings")
+    for name, (conv, help_text) in OPTIONS.items():
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=conv, default=None,
+                            help=f"{help_text} [env HAZMON_{name.upper()}]")
+    parser.add_argument("--no-simulate", dest="simulate", action="store_false", default=None,
+                        help="do not run the built-in simulators")
+    parser.add_argument("--scenario", dest="scenarios", action="append", default=None,
+                        help="simulated incident to play (repeatable)")
+
+
+def load_settings(cli: Mapping[str, Any], environ: Mapping[str, str] | None = None,
+                  **overrides: Any) -> Settings:
+    """Build validated settings from parsed CLI values, the environment and a config file."""
+    environ = os.environ if environ is None else environ
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+
+    config_path = cli.get("config") or environ.get("HAZMON_CONFIG")
+    if config_path:
+        values.update(_read_config_file(Path(config_path), problems))
+
+    known = {f.name for f in fields(Settings)}
+    for name in known:
+        env_value = environ.get(f"HAZMON_{name.upper()}")
+        if env_value not in (None, ""):
+            values[name] = env_value
+    for name, value in cli.items():
+        if name in known and value is not None:
+            values[name] = value
+    values.update({k: v for k, v in overrides.items() if v is not None})
+
+    converted = _convert(values, problems)
+    if problems:
+        raise SettingsError(problems)
+    settings = Settings(**converted)
+    _validate(settings, problems)
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def _read_config_file(path: Path, problems: list[str]) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        problems.append(f"config file {path}: {exc}")
+        return {}
+    if not isinstance(data, dict):
+        problems.append(f"config file {path}: must be a mapping of option: value")
+        return {}
+    known = {f.name for f in fields(Settings)}
+    out = {}
+    for key, value in data.items():
+        name = str(key).replace("-", "_")
+        if name not in known:
+            problems.append(f"config file {path}: unknown option '{key}'")
+        else:
+            out[name] = value
+    return out
+
+
+def _convert(values: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    types = {f.name: f.type for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        kind = types[name]
+        try:
+            if "Path" in kind:
+                out[name] = Path(value)
+            elif kind == "int":
+                out[name] = int(value)
+            elif kind == "bool":
+                out[name] = _to_bool(value)
+            elif "tuple" in kind:
+                items = value.split(",") if isinstance(value, str) else list(value)
+                out[name] = tuple(s.strip() for s in items if str(s).strip())
+            else:
+                out[name] = str(value)
+        except (TypeError, ValueError):
+            problems.append(f"{name}: {value!r} is not a valid {kind}")
+    return out
+
+
+def _to_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(value)
+
+
+def _validate(s: Settings, problems: list[str]) -> None:
+    if s.mqtt_url is not None:
+        parts = urlsplit(s.mqtt_url)
+        if parts.scheme not in ("mqtt", "tcp", "mqtts", "ssl") or not parts.hostname:
+            problems.append(f"mqtt_url: {s.mqtt_url!r} must look like mqtt://HOST:PORT")
+    if s.mqtt_protocol not in ("5", "3.1.1"):
+        problems.append(f"mqtt_protocol: {s.mqtt_protocol!r} must be 5 or 3.1.1")
+    if not ID_PATTERN.fullmatch(s.mqtt_client_id):
+        problems.append(f"mqtt_client_id: {s.mqtt_client_id!r} must match {ID_PATTERN.pattern}")
+    if not 1 <= s.mqtt_receive_maximum <= 65535:
+        problems.append("mqtt_receive_maximum: must be 1..65535")
+    if not s.topic_root or "+" in s.topic_root or "#" in s.topic_root or \
+            s.topic_root.startswith("/") or s.topic_root.endswith("/"):
+        problems.append(f"topic_root: {s.topic_root!r} must be a topic prefix without wildcards")
+    if s.influx_url is not None:
+        parts = urlsplit(s.influx_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            problems.append(f"influx_url: {s.influx_url!r} must look like http://HOST:PORT")
+    if not ID_PATTERN.fullmatch(s.influx_db):
+        problems.append(f"influx_db: {s.influx_db!r} must match {ID_PATTERN.pattern}")
+    if s.db_url is not None and not s.db_url.startswith(("sqlite:", "postgresql", "postgres:")):
+        problems.append(f"db_url: {s.db_url!r} must be sqlite:///FILE or postgresql://...")
+    if s.registry is not None and not s.registry.is_file():
+        problems.append(f"registry: file {s.registry} does not exist")
+    if not 1 <= s.port <= 65535:
+        problems.append(f"port: {s.port} must be 1..65535")
+    if not 1 <= s.enterprises <= 2000:
+        problems.append(f"enterprises: {s.enterprises} must be 1..2000")
+    if s.retention_days < MIN_RETENTION_DAYS:
+        problems.append(f"retention_days: {s.retention_days} is below the regulatory minimum "
+                        f"of {MIN_RETENTION_DAYS} days for major-hazard monitoring records")
+    if s.spool_max_mb < 1:
+        problems.append("spool_max_mb: must be at least 1")
+    if not 100 <= s.batch_max_points <= 50000:
+        problems.append("batch_max_points: must be 100..50000")
+    if not 5 <= s.batch_max_wait_ms <= 10000:
+        problems.append("batch_max_wait_ms: must be 5..10000")
+    if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append(f"log_level: {s.log_level!r} must be DEBUG, INFO, WARNING or ERROR")

@@ -1,0 +1,55 @@
+"""Settings: precedence CLI > environment > config file > default, and one readable error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitoring.settings import SettingsError, load_settings
+
+
+def test_defaults_need_nothing():
+    s = load_settings({}, environ={})
+    assert s.mqtt_url is None and s.influx_url is None and s.port == 8050
+    assert s.database_url.startswith("sqlite:///") and s.retention_days == 90
+
+
+def test_cli_beats_environment_beats_config_file(tmp_path: Path):
+    config = tmp_path / "hazwatch.yaml"
+    config.write_text("port: 7000\ninflux-db: fromfile\ntopic_root: prov/hazmon\n")
+    env = {"HAZMON_PORT": "7100", "HAZMON_INFLUX_DB": "fromenv"}
+    s = load_settings({"config": config, "port": 7200}, environ=env)
+    assert s.port == 7200
+    assert s.influx_db == "fromenv"
+    assert s.topic_root == "prov/hazmon"
+
+
+def test_every_problem_is_reported_in_one_error(tmp_path: Path):
+    env = {"HAZMON_MQTT_URL": "http://nope", "HAZMON_RETENTION_DAYS": "7",
+           "HAZMON_INFLUX_DB": "bad db", "HAZMON_REGISTRY": str(tmp_path / "missing.yaml")}
+    with pytest.raises(SettingsError) as info:
+        load_settings({}, environ=env)
+    text = str(info.value)
+    assert "mqtt_url" in text and "retention_days" in text and "regulatory minimum" in text
+    assert "influx_db" in text and "missing.yaml" in text
+    assert len(info.value.problems) == 4
+
+
+def test_non_numeric_port_is_a_clear_error():
+    with pytest.raises(SettingsError, match="port: 'eighty' is not a valid int"):
+        load_settings({}, environ={"HAZMON_PORT": "eighty"})
+
+
+def test_unknown_config_key_is_named(tmp_path: Path):
+    config = tmp_path / "c.yaml"
+    config.write_text("prot: 1\n")
+    with pytest.raises(SettingsError, match="unknown option 'prot'"):
+        load_settings({"config": config}, environ={})
+
+
+def test_secrets_are_not_in_repr():
+    s = load_settings({}, environ={"HAZMON_ADMIN_PASSWORD": "s3cret-pass",
+                                   "HAZMON_INFLUX_PASSWORD": "influx-pass"})
+    assert s.admin_password == "s3cret-pass"
+    assert "s3cret-pass" not in repr(s) and "influx-pass" not in repr(s)
