@@ -1,0 +1,164 @@
+"""The relational store shared by ingest and web processes: engine, schema and its version.
+
+SQLite (one file, WAL) by default, PostgreSQL in production. Tables are SQLAlchemy Core
+`Table` objects on the module-level `metadata`; modules that define tables must be
+imported before `Database.start()` creates the missing ones. Times are epoch milliseconds.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+SQLITE_BUSY_TIMEOUT_S = 30.0  # several processes share one file; writers wait, not fail
+# Any constant works; it only has to be the same in every Hazwatch process.
+SCHEMA_LOCK_KEY = 0x48415A57  # "HAZW"
+
+# The schema version this code writes. A later change bumps it and adds a migration.
+SCHEMA_VERSION = 1
+
+Migration = Callable[[sa.Connection], None]
+# MIGRATIONS[n] brings an existing schema from version n - 1 to n, inside the start-up
+# transaction. New tables need no migration: `create_all` adds them before migrations run.
+MIGRATIONS: Mapping[int, Migration] = MappingProxyType({})
+
+metadata = sa.MetaData()
+
+schema_version_table = sa.Table(
+    "schema_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("applied_ms", sa.BigInteger, nullable=False),
+)
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer Hazwatch than this one."""
+
+
+def normalise_url(url: str) -> URL:
+    """Parse a database URL, choosing the psycopg 3 driver for plain PostgreSQL URLs."""
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise ValueError(f"database URL is not valid: {exc}") from None
+    if parsed.drivername in ("postgres", "postgresql"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+        raise ValueError(
+            f"database URL must be sqlite:// or postgresql://, not {parsed.drivername}://"
+        )
+    return parsed
+
+
+def upsert(db: Database, table: sa.Table) -> Any:
+    """Return an INSERT for `table` that supports `on_conflict_do_update` on this backend."""
+    dialect_insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
+    return dialect_insert(table)
+
+
+def clean_text(value: str, max_chars: int) -> str:
+    """Return text PostgreSQL and SQLite both store: valid UTF-8, no NUL, at most max_chars."""
+    # Untrusted text may hold lone surrogates or NULs; PostgreSQL refuses both, and a
+    # refused batch would be retried forever by the intake.
+    text = value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\ufffd")
+    return text[:max_chars]
+
+
+class Database:
+    """One process's connection pool to the relational store."""
+
+    def __init__(self, url: str) -> None:
+        self._url = normalise_url(url)
+        self._engine: sa.Engine | None = None
+
+    def __repr__(self) -> str:
+        return f"Database({self._url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def dialect(self) -> str:
+        """Return the backend name: 'sqlite' or 'postgresql'."""
+        return self._url.get_backend_name()
+
+    @property
+    def engine(self) -> sa.Engine:
+        """Return the started engine."""
+        if self._engine is None:
+            raise RuntimeError("Database.start() has not been called")
+        return self._engine
+
+    def start(self) -> None:
+        """Create the engine and the missing tables, migrating an older schema."""
+        if self._engine is None:
+            self._engine = self._create_engine()
+        self.ensure_schema()
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    def ensure_schema(self) -> None:
+        """Create missing tables and bring the schema to SCHEMA_VERSION, once per database."""
+        with self.engine.connect() as conn:
+            # Processes starting together must not race to create the same tables.
+            if self.dialect == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK_KEY)))
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            metadata.create_all(conn, checkfirst=True)
+            _migrate(conn)
+            conn.commit()
+
+    def schema_version(self) -> int | None:
+        """Return the schema version stored in the database."""
+        with self.engine.connect() as conn:
+            return conn.scalar(sa.select(sa.func.max(schema_version_table.c.version)))
+
+    def _create_engine(self) -> sa.Engine:
+        if self.dialect == "postgresql":
+            # pre_ping: a pooled connection may have died with a database restart.
+            return sa.create_engine(self._url, pool_pre_ping=True)
+        # sqlite3's `timeout` is SQLite's busy timeout: a writer waits for the lock.
+        engine = sa.create_engine(self._url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        sa.event.listen(engine, "connect", _configure_sqlite)
+        return engine
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets the web process read while an ingest process writes.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _migrate(conn: sa.Connection) -> None:
+    t = schema_version_table
+    current = conn.scalar(sa.select(sa.func.max(t.c.version)))
+    if current is None:
+        # A fresh database: create_all has just made every table at this version.
+        conn.execute(t.insert().values(version=SCHEMA_VERSION, applied_ms=_now_ms()))
+        return
+    if current > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"the database schema is at version {current}, newer than this Hazwatch "
+            f"(version {SCHEMA_VERSION}); upgrade Hazwatch or use another database"
+        )
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        MIGRATIONS[version](conn)
+        conn.execute(t.insert().values(version=version, applied_ms=_now_ms()))
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
