@@ -348,11 +348,11 @@ class IntakePipeline:
 
         def write(readings: list[Reading], presence: list[PresenceCount]) -> None:
             nonlocal replayed
+            if replayed >= REPLAY_MAX_POINTS_PER_CYCLE:
+                raise _ReplayPause  # before writing, so the spool keeps exactly the rest
             self.store.write(readings, presence)
             replayed += len(readings) + len(presence)
             self.counters.stored += len(readings) + len(presence)
-            if replayed >= REPLAY_MAX_POINTS_PER_CYCLE:
-                raise _ReplayPause
 
         try:
             self.spool.replay(write, max_points=self.batch_max_points)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from monitoring.settings import Settings
+from monitoring.storage.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,11 @@ def start_storage(rt: Runtime) -> None:
                     "(set HAZMON_ADMIN_PASSWORD to choose it)", path)
     rt.books = IntakeBooks.open(rt.db)
     rt.store = build_store(s)
-    rt.store.start()
+    try:
+        rt.store.start()
+    except StoreUnavailable as exc:
+        # Intake must not wait for the store: batches go to the spool until it answers.
+        log.warning("time-series store not reachable at start (%s); spooling until it is", exc)
     rt._stoppers.append(("store", rt.store.close))
 
 
@@ -111,6 +116,7 @@ def start_ingest(rt: Runtime) -> None:
     if s.influx_url:
         rt.spool = Spool(s.spool_dir, max_bytes=s.spool_max_mb * 1024 * 1024)
         rt.spool.start()
+        rt._stoppers.append(("spool", rt.spool.close))
     rt.pipeline = IntakePipeline(
         store=rt.store, spool=rt.spool, books=rt.books, locate_sensor=rt.locate_sensor,
         ack=lambda token: None, root=s.topic_root, batch_max_points=s.batch_max_points,

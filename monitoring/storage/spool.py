@@ -1,0 +1,441 @@
+"""The on-disk spool: where readings wait, in order, while InfluxDB is down.
+
+Layout of the spool directory:
+- `NNNNNNNNNNNN.seg` segment files, oldest first, each a run of frames. A frame is one
+  appended batch: a header (magic, payload length, point count, CRC32 of those two and the
+  payload) and a zlib-compressed JSON payload `[[reading fields...], [presence fields...]]`.
+- `cursor`: how far replay got (`segment offset points-into-frame`). It is replaced
+  atomically but not fsynced: losing an update only means replaying a batch again, and
+  replay is safe to repeat because store writes are idempotent (a point is identified by
+  measurement, tags and time, so writing it twice stores it once).
+- `lock`: held with flock by the one Spool that owns the directory.
+
+`append()` fsyncs before returning, so the caller may acknowledge MQTT messages. Segments are
+written only at their end; a crash during an append leaves a torn last frame, which `start()`
+finds (magic, length or CRC wrong) and truncates. Replay reads one batch at a time and deletes
+a segment once it is fully written to the store, so memory stays flat whatever the backlog.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import struct
+import threading
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from operator import attrgetter
+from pathlib import Path
+from typing import BinaryIO
+
+from monitoring.records import PresenceCount, Reading
+
+log = logging.getLogger(__name__)
+
+SEGMENT_BYTES = 16 * 1024 * 1024  # a segment rolls over past this size
+MIN_SEGMENTS = 4  # a small spool still has several segments, so draining frees space early
+SEGMENT_SUFFIX = ".seg"
+CURSOR_FILE = "cursor"
+LOCK_FILE = "lock"
+MAGIC = b"HZS1"  # format 1: zlib-compressed JSON
+HEADER = struct.Struct("<4sIII")  # magic, payload length, point count, crc32
+COUNTS = struct.Struct("<II")  # the part of the header the CRC covers
+COMPRESS_LEVEL = 1  # ~8x smaller than plain JSON for typical readings, at ~2 ms per 5,000
+MAX_FRAME_BYTES = 256 * 1024 * 1024  # a longer length field is damage, not data
+
+# Records travel as tuples of their fields in declaration order; Reading(*row) rebuilds them.
+_reading_row = attrgetter(*(f.name for f in fields(Reading)))
+_presence_row = attrgetter(*(f.name for f in fields(PresenceCount)))
+
+Write = Callable[[list[Reading], list[PresenceCount]], None]
+
+
+class SpoolFull(Exception):
+    """The spool would grow past its bound; the caller must keep the batch and retry later."""
+
+
+class SpoolLocked(Exception):
+    """Another process already owns the spool directory."""
+
+
+@dataclass
+class _Segment:
+    size: int = 0  # bytes of complete, verified frames
+    points: int = 0
+
+
+@dataclass(frozen=True)
+class _Cursor:
+    seq: int  # segment to replay next
+    offset: int  # frame to replay next within it
+    skip: int = 0  # points of that frame already written (frames larger than max_points)
+
+
+@dataclass(frozen=True)
+class _Frame:
+    offset: int
+    end: int
+    points: int
+    payload: bytes
+
+
+class Spool:
+    """A bounded, crash-safe, ordered queue of batches on disk."""
+
+    def __init__(self, directory: str | Path, max_bytes: int = 1 << 30) -> None:
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be positive")
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()  # state and files
+        self._replay_lock = threading.Lock()  # one replay at a time; appends go on meanwhile
+        self._segments: dict[int, _Segment] = {}  # by sequence number, oldest first
+        self._cursor = _Cursor(1, 0)
+        self._consumed = 0  # points of the cursor's segment already written to the store
+        self._next_seq = 1
+        self._active_seq: int | None = None  # the segment appends go to
+        self._active_fd: int | None = None
+        self._lock_fd: int | None = None
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create the directory, take ownership, and recover segments left by a previous run."""
+        with self._lock:
+            self._close_active()
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._take_ownership()
+            cursor = self._read_cursor()
+            seqs = sorted(
+                int(p.name.removesuffix(SEGMENT_SUFFIX))
+                for p in self.directory.glob("*" + SEGMENT_SUFFIX)
+                if p.name.removesuffix(SEGMENT_SUFFIX).isdigit()
+            )
+            self._segments = {}
+            for seq in seqs:
+                if seq < cursor.seq:
+                    # Replayed already; the crash came before its deletion reached the disk.
+                    self._path(seq).unlink()
+                    continue
+                segment = self._recover_segment(seq)
+                if segment.size == 0:
+                    self._path(seq).unlink()
+                else:
+                    self._segments[seq] = segment
+            self._next_seq = max([1, cursor.seq, *(s + 1 for s in seqs)])
+            self._cursor, self._consumed = self._resume_at(cursor)
+            self._active_seq = self._active_fd = None  # appends start a fresh segment
+
+    def close(self) -> None:
+        """Close files and give up ownership of the directory."""
+        with self._lock:
+            self._close_active()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # releases the flock
+                self._lock_fd = None
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def pending_points(self) -> int:
+        """Return how many points wait to be replayed."""
+        with self._lock:
+            return sum(s.points for s in self._segments.values()) - self._consumed
+
+    def bytes_used(self) -> int:
+        """Return the bytes the segments take on disk."""
+        with self._lock:
+            return sum(s.size for s in self._segments.values())
+
+    def is_empty(self) -> bool:
+        """Tell whether nothing waits to be replayed."""
+        return self.pending_points() == 0
+
+    # -- append -----------------------------------------------------------------------------
+
+    def append(self, readings: Sequence[Reading], presence: Sequence[PresenceCount]) -> None:
+        """Write one batch durably (fsynced) after everything already spooled."""
+        points = len(readings) + len(presence)
+        if points == 0:
+            return
+        frame = encode_frame(readings, presence)
+        with self._lock:
+            if self._lock_fd is None:
+                raise RuntimeError("spool is not started")
+            used = sum(s.size for s in self._segments.values())
+            if used + len(frame) > self.max_bytes:
+                raise SpoolFull(
+                    f"spool {self.directory} holds {used} bytes; a batch of {len(frame)} "
+                    f"more would pass its bound of {self.max_bytes}"
+                )
+            if self._active_fd is None or (
+                self._segments[self._active_seq].size > 0
+                and self._segments[self._active_seq].size + len(frame) > self._segment_limit()
+            ):
+                self._roll()
+            segment = self._segments[self._active_seq]
+            try:
+                _write_all(self._active_fd, frame)
+                os.fsync(self._active_fd)
+            except OSError:
+                self._undo_append(segment.size)
+                raise
+            segment.size += len(frame)
+            segment.points += points
+
+    def _roll(self) -> None:
+        self._close_active()
+        seq = self._next_seq
+        self._active_fd = os.open(
+            self._path(seq), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644
+        )
+        # The new file's name must survive a power cut as well as the frames in it.
+        _fsync_directory(self.directory)
+        self._next_seq, self._active_seq = seq + 1, seq
+        if not self._segments:
+            self._cursor, self._consumed = _Cursor(seq, 0), 0
+        self._segments[seq] = _Segment()
+
+    def _undo_append(self, good_size: int) -> None:
+        # A half-written frame must not sit in front of the next one.
+        try:
+            os.ftruncate(self._active_fd, good_size)
+        except OSError:
+            # Appends move to a new segment; replay stops at good_size, start() truncates.
+            self._close_active()
+
+    def _segment_limit(self) -> int:
+        return max(1, min(SEGMENT_BYTES, self.max_bytes // MIN_SEGMENTS))
+
+    def _close_active(self) -> None:
+        if self._active_fd is not None:
+            os.close(self._active_fd)
+        self._active_fd = self._active_seq = None
+
+    # -- replay -----------------------------------------------------------------------------
+
+    def replay(self, write: Write, max_points: int = 5000) -> int:
+        """Write spooled batches oldest first, at most `max_points` each; return points written.
+
+        If `write` raises, replay stops and re-raises; the batch it was given stays spooled
+        and comes first next time. A batch may reach the store twice (after a crash between
+        the write and the cursor update), which is harmless because store writes are
+        idempotent.
+        """
+        if max_points < 1:
+            raise ValueError("max_points must be at least 1")
+        written = 0
+        with self._replay_lock:
+            while True:
+                with self._lock:
+                    batch = self._next_batch(max_points)
+                if batch is None:
+                    return written
+                readings, presence, end = batch
+                write(readings, presence)  # outside the lock: appends go on meanwhile
+                with self._lock:
+                    self._advance(end, len(readings) + len(presence))
+                written += len(readings) + len(presence)
+
+    def _next_batch(
+        self, max_points: int
+    ) -> tuple[list[Reading], list[PresenceCount], _Cursor] | None:
+        while True:
+            cursor = self._cursor
+            segment = self._segments.get(cursor.seq)
+            if segment is None:
+                return None
+            if cursor.offset < segment.size:
+                break
+            if cursor.seq == self._active_seq:
+                return None  # caught up with the appends
+            self._finish_segment(cursor.seq)  # left over from a previous run, all written
+        readings: list[Reading] = []
+        presence: list[PresenceCount] = []
+        end = cursor
+        with open(self._path(cursor.seq), "rb") as f:
+            offset, skip = cursor.offset, cursor.skip
+            while offset < segment.size and len(readings) + len(presence) < max_points:
+                frame = read_frame(f, offset, segment.size)
+                if frame is None:
+                    self._drop_damaged(cursor.seq, offset, len(readings) + len(presence))
+                    break
+                reading_rows, presence_rows = decode_payload(frame.payload)
+                take = min(max_points - len(readings) - len(presence), frame.points - skip)
+                # A frame's points are its readings, then its presence counts.
+                taken_readings = reading_rows[skip : skip + take]
+                first_presence = max(0, skip - len(reading_rows))
+                taken_presence = presence_rows[
+                    first_presence : first_presence + take - len(taken_readings)
+                ]
+                readings.extend(Reading(*row) for row in taken_readings)
+                presence.extend(PresenceCount(*row) for row in taken_presence)
+                if skip + take < frame.points:
+                    end = _Cursor(cursor.seq, offset, skip + take)
+                    break
+                offset, skip = frame.end, 0
+                end = _Cursor(cursor.seq, offset)
+        if not readings and not presence:
+            return self._next_batch(max_points)  # the damaged segment is gone: go on
+        return readings, presence, end
+
+    def _advance(self, end: _Cursor, points: int) -> None:
+        segment = self._segments.get(end.seq)
+        if segment is None:  # dropped as damaged meanwhile
+            return
+        self._consumed += points
+        if end.offset < segment.size:
+            self._cursor = end
+            self._write_cursor()
+        else:
+            self._finish_segment(end.seq)
+
+    def _finish_segment(self, seq: int) -> None:
+        later = [s for s in self._segments if s > seq]
+        # Move the cursor first: a crash between the two steps then only leaves a segment
+        # that start() knows to be replayed already.
+        self._cursor, self._consumed = _Cursor(later[0] if later else self._next_seq, 0), 0
+        self._write_cursor()
+        if seq == self._active_seq:
+            self._close_active()
+        del self._segments[seq]
+        self._path(seq).unlink(missing_ok=True)
+
+    def _drop_damaged(self, seq: int, offset: int, still_written: int) -> None:
+        # Verified at start() or written by us: only the disk can have damaged it since.
+        lost = self._segments[seq].points - self._consumed - still_written
+        log.error(
+            "spool segment %s damaged at byte %d: %d points in it are lost",
+            self._path(seq),
+            offset,
+            lost,
+        )
+        self._finish_segment(seq)
+
+    # -- recovery ---------------------------------------------------------------------------
+
+    def _take_ownership(self) -> None:
+        if self._lock_fd is not None:
+            return
+        fd = os.open(self.directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(fd)
+            raise SpoolLocked(f"spool {self.directory} is in use by another process") from exc
+        self._lock_fd = fd
+
+    def _recover_segment(self, seq: int) -> _Segment:
+        """Measure a segment's complete frames; truncate a torn or damaged tail."""
+        path = self._path(seq)
+        segment = _Segment()
+        with open(path, "r+b") as f:
+            file_size = os.fstat(f.fileno()).st_size
+            while (frame := read_frame(f, segment.size, file_size)) is not None:
+                segment.size, segment.points = frame.end, segment.points + frame.points
+            if segment.size < file_size:
+                log.warning(
+                    "spool segment %s: dropped %d bytes after its last complete frame "
+                    "(an append cut short by a crash)",
+                    path,
+                    file_size - segment.size,
+                )
+                f.truncate(segment.size)
+                os.fsync(f.fileno())
+        return segment
+
+    def _resume_at(self, cursor: _Cursor) -> tuple[_Cursor, int]:
+        """Return where replay resumes and how many points of that segment are done."""
+        if not self._segments:
+            return _Cursor(self._next_seq, 0), 0
+        oldest = next(iter(self._segments))
+        if cursor.seq != oldest:
+            return _Cursor(oldest, 0), 0
+        consumed = 0
+        with open(self._path(oldest), "rb") as f:
+            offset = 0
+            while offset < cursor.offset:
+                frame = read_frame(f, offset, self._segments[oldest].size)
+                if frame is None:
+                    break
+                consumed, offset = consumed + frame.points, frame.end
+            if offset == cursor.offset:
+                frame = read_frame(f, offset, self._segments[oldest].size)
+                if frame is None or cursor.skip < frame.points:
+                    return cursor, consumed + (cursor.skip if frame else 0)
+        # Not a frame boundary: the cursor file is damaged; replaying again is safe.
+        log.warning("spool cursor %s does not match the segments; replaying from the start", cursor)
+        return _Cursor(oldest, 0), 0
+
+    def _read_cursor(self) -> _Cursor:
+        try:
+            seq, offset, skip = (int(x) for x in (self.directory / CURSOR_FILE).read_text().split())
+        except FileNotFoundError:
+            return _Cursor(0, 0)
+        except ValueError:
+            log.warning(
+                "spool cursor in %s is unreadable; replaying from the start", self.directory
+            )
+            return _Cursor(0, 0)
+        return _Cursor(seq, offset, skip)
+
+    def _write_cursor(self) -> None:
+        tmp = self.directory / (CURSOR_FILE + ".tmp")
+        c = self._cursor
+        tmp.write_text(f"{c.seq} {c.offset} {c.skip}\n")
+        os.replace(tmp, self.directory / CURSOR_FILE)
+
+    def _path(self, seq: int) -> Path:
+        return self.directory / f"{seq:012d}{SEGMENT_SUFFIX}"
+
+
+def encode_frame(readings: Sequence[Reading], presence: Sequence[PresenceCount]) -> bytes:
+    """Return one framed, checksummed batch."""
+    body = json.dumps(
+        [[_reading_row(r) for r in readings], [_presence_row(p) for p in presence]],
+        separators=(",", ":"),
+    ).encode()
+    payload = zlib.compress(body, COMPRESS_LEVEL)
+    counts = COUNTS.pack(len(payload), len(readings) + len(presence))
+    crc = zlib.crc32(payload, zlib.crc32(counts))
+    return HEADER.pack(MAGIC, len(payload), len(readings) + len(presence), crc) + payload
+
+
+def decode_payload(payload: bytes) -> tuple[list[list], list[list]]:
+    """Return the reading rows and presence rows of a frame's payload."""
+    reading_rows, presence_rows = json.loads(zlib.decompress(payload))
+    return reading_rows, presence_rows
+
+
+def read_frame(f: BinaryIO, offset: int, limit: int) -> _Frame | None:
+    """Return the complete, intact frame at `offset`, or None if there is none before `limit`."""
+    if offset + HEADER.size > limit:
+        return None
+    f.seek(offset)
+    header = f.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    magic, length, points, crc = HEADER.unpack(header)
+    end = offset + HEADER.size + length
+    if magic != MAGIC or length > MAX_FRAME_BYTES or end > limit:
+        return None
+    payload = f.read(length)
+    if len(payload) < length or zlib.crc32(payload, zlib.crc32(COUNTS.pack(length, points))) != crc:
+        return None
+    return _Frame(offset, end, points, payload)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
