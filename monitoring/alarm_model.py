@@ -15,10 +15,14 @@ SEVERITIES: tuple[str, ...] = ("red", "orange", "yellow", "blue")
 SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(SEVERITIES)}  # lower = worse
 
 STATES: tuple[str, ...] = ("active_unack", "active_ack", "cleared_unack", "closed", "shelved")
-OPEN_STATES: frozenset[str] = frozenset({"active_unack", "active_ack", "cleared_unack",
-                                         "shelved"})
-DISPOSITIONS: tuple[str, ...] = ("false_alarm", "instrument_fault", "process_fluctuation",
-                                 "real_event", "other")
+OPEN_STATES: frozenset[str] = frozenset({"active_unack", "active_ack", "cleared_unack", "shelved"})
+DISPOSITIONS: tuple[str, ...] = (
+    "false_alarm",
+    "instrument_fault",
+    "process_fluctuation",
+    "real_event",
+    "other",
+)
 
 # Rule names, stable: they are stored with alarms and shown in reports.
 RULE_LIMIT = "limit"

@@ -52,8 +52,11 @@ def create_api(ctx: ApiContext) -> Blueprint:
                 if auth is not None and auth.type == "basic" and auth.username:
                     user = ctx.users.authenticate(auth.username, auth.password or "")
                 if user is None:
-                    return _error(401, "authentication required",
-                                  **{"WWW-Authenticate": 'Basic realm="Hazwatch"'})
+                    return _error(
+                        401,
+                        "authentication required",
+                        **{"WWW-Authenticate": 'Basic realm="Hazwatch"'},
+                    )
                 if not user.can(role):
                     return _error(403, f"this call needs the role '{role}'")
                 g.user = user
@@ -75,8 +78,13 @@ def create_api(ctx: ApiContext) -> Blueprint:
         except ValueError:
             return _error(400, "limit must be an integer")
         limit = max(1, min(limit, 1000))
-        return jsonify({"rejected": ctx.rejects.recent(limit), "counts": ctx.rejects.counts(),
-                        "total": ctx.rejects.total()})
+        return jsonify(
+            {
+                "rejected": ctx.rejects.recent(limit),
+                "counts": ctx.rejects.counts(),
+                "total": ctx.rejects.total(),
+            }
+        )
 
     @bp.post("/users")
     @require("admin")
@@ -85,8 +93,12 @@ def create_api(ctx: ApiContext) -> Blueprint:
         if not isinstance(body, dict):
             return _error(400, "body must be a JSON object")
         try:
-            user = ctx.users.create(body.get("username"), body.get("password"),
-                                    body.get("role"), int(ctx.clock() * 1000))
+            user = ctx.users.create(
+                body.get("username"),
+                body.get("password"),
+                body.get("role"),
+                int(ctx.clock() * 1000),
+            )
         except UserError as exc:
             return _error(409 if "exists" in str(exc) else 400, str(exc))
         response = jsonify(user.as_dict())
@@ -124,8 +136,10 @@ def health_report(ctx: ApiContext) -> dict:
     if local is not None:
         local_id = local.get("worker_id")
         states = [w["state"] for w in fresh if w["worker_id"] != local_id] + [local]
-    counters = {k: sum(int(s.get(k, 0)) for s in states)
-                for k in ("received", "stored", "rejected", "rejected_readings", "pending")}
+    counters = {
+        k: sum(int(s.get(k, 0)) for s in states)
+        for k in ("received", "stored", "rejected", "rejected_readings", "pending")
+    }
     broker_connected = bool(states) and all(s.get("broker_connected") for s in states)
     if not states:
         problems.append("no ingest worker reporting")
@@ -138,14 +152,30 @@ def health_report(ctx: ApiContext) -> dict:
         "status": "ok" if not problems else "degraded",
         "problems": problems,
         "time_ms": now_ms,
-        "broker": {"connected": broker_connected,
-                   "errors": [s["broker_error"] for s in states if s.get("broker_error")]},
+        "broker": {
+            "connected": broker_connected,
+            "errors": [s["broker_error"] for s in states if s.get("broker_error")],
+        },
         "store": {"kind": ctx.store_kind, "reachable": store_ok},
         "database": {"reachable": db_ok, "dialect": getattr(ctx.db, "dialect", None)},
         "ingest": counters,
-        "workers": [{"worker_id": w["worker_id"], "heartbeat_ms": w["heartbeat_ms"],
-                     "fresh": w in fresh, **{k: w["state"].get(k) for k in
-                                             ("received", "stored", "rejected", "pending",
-                                              "broker_connected", "store_available")}}
-                    for w in workers],
+        "workers": [
+            {
+                "worker_id": w["worker_id"],
+                "heartbeat_ms": w["heartbeat_ms"],
+                "fresh": w in fresh,
+                **{
+                    k: w["state"].get(k)
+                    for k in (
+                        "received",
+                        "stored",
+                        "rejected",
+                        "pending",
+                        "broker_connected",
+                        "store_available",
+                    )
+                },
+            }
+            for w in workers
+        ],
     }

@@ -28,17 +28,32 @@ KEEPALIVE_S = 30
 RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 30
 # CONNACK reason codes after which retrying cannot help (v5 and v3.1.1 numbering).
-FATAL_CONNECT_CODES = {"Bad user name or password", "Not authorized", "Client identifier not valid",
-                       "Banned", "Bad authentication method"}
+FATAL_CONNECT_CODES = {
+    "Bad user name or password",
+    "Not authorized",
+    "Client identifier not valid",
+    "Banned",
+    "Bad authentication method",
+}
 
 
 class IngestService:
     """Own the broker connection: connect, (re)subscribe, hand messages over, acknowledge."""
 
-    def __init__(self, pipeline: IntakePipeline, *, host: str, port: int, tls: bool = False,
-                 client_id: str = "hazwatch-ingest", protocol: str = "5",
-                 username: str | None = None, password: str | None = None,
-                 receive_maximum: int = 2000, root: str = "hazmon") -> None:
+    def __init__(
+        self,
+        pipeline: IntakePipeline,
+        *,
+        host: str,
+        port: int,
+        tls: bool = False,
+        client_id: str = "hazwatch-ingest",
+        protocol: str = "5",
+        username: str | None = None,
+        password: str | None = None,
+        receive_maximum: int = 2000,
+        root: str = "hazmon",
+    ) -> None:
         self.pipeline = pipeline
         self.host, self.port, self.tls = host, port, tls
         self.client_id = client_id
@@ -94,8 +109,11 @@ class IngestService:
 
     def status(self) -> dict[str, Any]:
         """Return the broker side of this worker's state."""
-        return {"broker_connected": self.connected.is_set(), "broker_connects": self.connects,
-                "broker_error": self.fatal_error}
+        return {
+            "broker_connected": self.connected.is_set(),
+            "broker_connects": self.connects,
+            "broker_error": self.fatal_error,
+        }
 
     def _ack(self, token: tuple[int, int]) -> None:
         client = self._client
@@ -104,13 +122,16 @@ class IngestService:
             if qos:
                 client.ack(mid, qos)
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
-                    properties: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         if reason.is_failure:
             text = str(reason)
             if text in FATAL_CONNECT_CODES:
-                self.fatal_error = (f"broker {self.host}:{self.port} refused the connection: "
-                                    f"{text}; check the MQTT user name and password")
+                self.fatal_error = (
+                    f"broker {self.host}:{self.port} refused the connection: "
+                    f"{text}; check the MQTT user name and password"
+                )
                 log.error(self.fatal_error, extra={"expected": True})
                 # Retrying with the same credentials only gets the client banned: a
                 # disconnect() ends paho's reconnect loop.
@@ -120,21 +141,26 @@ class IngestService:
             return
         self.connects += 1
         session_present = getattr(flags, "session_present", False)
-        log.info("connected to %s:%d (session present: %s)", self.host, self.port,
-                 session_present)
+        log.info("connected to %s:%d (session present: %s)", self.host, self.port, session_present)
         # Subscribe on every connect: the broker may have lost the session.
         client.subscribe(subscription_filter(self.root), qos=1)
 
-    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any,
-                      properties: Any) -> None:
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
         if any(r.is_failure for r in reasons):
-            log.error("subscription to %s refused: %s", subscription_filter(self.root), reasons,
-                      extra={"expected": True})
+            log.error(
+                "subscription to %s refused: %s",
+                subscription_filter(self.root),
+                reasons,
+                extra={"expected": True},
+            )
             return
         self.connected.set()
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any,
-                       properties: Any) -> None:
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         self.connected.clear()
         if reason.is_failure:
             log.warning("disconnected from broker: %s; reconnecting", reason)

@@ -127,8 +127,7 @@ class IntakePipeline:
 
     # -- network thread -------------------------------------------------------------------
 
-    def offer(self, topic: str, payload: bytes, token: Any, received_ms: int | None = None
-              ) -> None:
+    def offer(self, topic: str, payload: bytes, token: Any, received_ms: int | None = None) -> None:
         """Take one MQTT message; it is acknowledged through `ack(token)` once durable."""
         from monitoring.intake_log import RejectedMessage
 
@@ -159,8 +158,9 @@ class IntakePipeline:
                 zone, kind = locate(r.enterprise, r.site, r.sensor)
                 if zone == UNKNOWN and kind == UNKNOWN:
                     unregistered.append((r.enterprise, r.site, r.sensor))
-                readings.append(Reading(r.enterprise, r.site, r.sensor, r.ts_ms, r.value,
-                                        r.quality, zone, kind))
+                readings.append(
+                    Reading(r.enterprise, r.site, r.sensor, r.ts_ms, r.value, r.quality, zone, kind)
+                )
         elif parsed.kind == "presence":
             presence.extend(parsed.records)
         elif parsed.kind == "permit":
@@ -175,13 +175,16 @@ class IntakePipeline:
             if more > 0:
                 detail += f"; and {more} more"
             partial = RejectedMessage.from_raw(
-                topic, payload, type(first)(first.code, f"some readings dropped: {detail}"),
-                now_ms)
+                topic, payload, type(first)(first.code, f"some readings dropped: {detail}"), now_ms
+            )
 
         points = len(readings) + len(presence)
         with self._cond:
-            while self._in_flight_points + points > MAX_PENDING_POINTS and not self._stopping \
-                    and self._in_flight_points > 0:
+            while (
+                self._in_flight_points + points > MAX_PENDING_POINTS
+                and not self._stopping
+                and self._in_flight_points > 0
+            ):
                 self._cond.wait(0.5)  # backpressure: bounded memory
             b = self._batch_for_append()
             b.tokens.append(token)
@@ -254,8 +257,10 @@ class IntakePipeline:
                         return None
                     break
                 if b.tokens:
-                    full = b.points >= self.batch_max_points or \
-                        len(b.tokens) >= self.batch_max_messages
+                    full = (
+                        b.points >= self.batch_max_points
+                        or len(b.tokens) >= self.batch_max_messages
+                    )
                     age = time.monotonic() - b.first_ms
                     if full or age >= self.batch_max_wait_s:
                         break
@@ -274,18 +279,29 @@ class IntakePipeline:
                 self._write_points(batch.readings, batch.presence)
                 break
             except Exception as exc:  # spool full or disk error: keep the batch, retry
-                log.error("cannot make %d points durable (%s); retrying", batch.points, exc,
-                          extra={"expected": True})
+                log.error(
+                    "cannot make %d points durable (%s); retrying",
+                    batch.points,
+                    exc,
+                    extra={"expected": True},
+                )
                 if self._wait_or_stop(SIDE_STORE_RETRY_S):
                     return
         while True:
             try:
-                self.books.record(batch.rejects, batch.permits, batch.statuses,
-                                  [(e, s, n, ts) for (e, s, n), ts in batch.unregistered.items()])
+                self.books.record(
+                    batch.rejects,
+                    batch.permits,
+                    batch.statuses,
+                    [(e, s, n, ts) for (e, s, n), ts in batch.unregistered.items()],
+                )
                 break
             except Exception as exc:  # relational store down: keep the batch unacked
-                log.error("cannot write intake records to the database (%s); retrying", exc,
-                          extra={"expected": True})
+                log.error(
+                    "cannot write intake records to the database (%s); retrying",
+                    exc,
+                    extra={"expected": True},
+                )
                 if self._wait_or_stop(SIDE_STORE_RETRY_S):
                     return
         for token in batch.tokens:
@@ -332,8 +348,12 @@ class IntakePipeline:
             # The store refused these points for good (e.g. a field type conflict created
             # by another writer); keep the reason where an administrator sees it.
             self.counters.store_errors += 1
-            log.error("store rejected a batch of %d points: %s", len(readings) + len(presence),
-                      exc, extra={"expected": True})
+            log.error(
+                "store rejected a batch of %d points: %s",
+                len(readings) + len(presence),
+                exc,
+                extra={"expected": True},
+            )
             self.books.store_rejected(str(exc), len(readings) + len(presence))
 
     def _try_replay(self) -> None:
@@ -363,8 +383,11 @@ class IntakePipeline:
             self._store_down = False
         except StoreUnavailable as exc:
             self._store_down = True
-            log.warning("store still unavailable (%s); %d points wait in the spool", exc,
-                        self.spool.pending_points())
+            log.warning(
+                "store still unavailable (%s); %d points wait in the spool",
+                exc,
+                self.spool.pending_points(),
+            )
 
     def _housekeeping(self) -> None:
         now = time.monotonic()
@@ -373,8 +396,9 @@ class IntakePipeline:
         if now - self._last_heartbeat >= HEARTBEAT_S:
             self._last_heartbeat = now
             try:
-                self.books.heartbeat(self.worker_id, self._started_ms, int(self.clock() * 1000),
-                                     self.status())
+                self.books.heartbeat(
+                    self.worker_id, self._started_ms, int(self.clock() * 1000), self.status()
+                )
             except Exception as exc:  # the database may be down; intake carries on
                 log.warning("heartbeat not written: %s", exc)
         if now - self._last_prune >= PRUNE_INTERVAL_S:

@@ -34,12 +34,17 @@ class IntakeBooks:
     @classmethod
     def open(cls, db: Database) -> IntakeBooks:
         """Return the books over a started database."""
-        return cls(RejectLog(db), PermitBook(db), GatewayBook(db), UnregisteredSensors(db),
-                   WorkerBoard(db))
+        return cls(
+            RejectLog(db), PermitBook(db), GatewayBook(db), UnregisteredSensors(db), WorkerBoard(db)
+        )
 
-    def record(self, rejects: Sequence[RejectedMessage], permits: Sequence[Permit],
-               statuses: Sequence[GatewayStatus],
-               unregistered: Sequence[tuple[str, str, str, int]]) -> None:
+    def record(
+        self,
+        rejects: Sequence[RejectedMessage],
+        permits: Sequence[Permit],
+        statuses: Sequence[GatewayStatus],
+        unregistered: Sequence[tuple[str, str, str, int]],
+    ) -> None:
         """Keep one batch's relational records (each write is idempotent on redelivery)."""
         if rejects:
             self.rejects.record_many(rejects)
@@ -54,10 +59,16 @@ class IntakeBooks:
         """Keep a note that the time-series store refused a batch for good."""
         now_ms = int(time.time() * 1000)
         detail = f"the store refused {points} points: {reason}"
-        self.rejects.record_many([RejectedMessage.from_raw(
-            STORE_REJECTED_TOPIC, b"", Rejection("store_rejected", detail), now_ms)])
+        self.rejects.record_many(
+            [
+                RejectedMessage.from_raw(
+                    STORE_REJECTED_TOPIC, b"", Rejection("store_rejected", detail), now_ms
+                )
+            ]
+        )
 
-    def heartbeat(self, worker_id: str, started_ms: int, now_ms: int, state: dict[str, Any]
-                  ) -> None:
+    def heartbeat(
+        self, worker_id: str, started_ms: int, now_ms: int, state: dict[str, Any]
+    ) -> None:
         """Publish this worker's counters for /health."""
         self.workers.heartbeat(worker_id, started_ms, now_ms, state)

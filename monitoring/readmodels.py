@@ -35,17 +35,19 @@ class ReadModels:
             latest = {r.sensor: r for r in self.store.latest_readings(enterprise.id, site.id)}
             for sensor in site.sensors:
                 r = latest.get(sensor.id)
-                rows.append({
-                    "enterprise": enterprise.name,
-                    "site": site.name,
-                    "zone": sensor.zone,
-                    "sensor": sensor.id,
-                    "kind": sensor.kind,
-                    "value": None if r is None else round(r.value, 2),
-                    "unit": sensor.unit or "",
-                    "quality": None if r is None else r.quality,
-                    "age_s": None if r is None else max(0, (now_ms - r.ts_ms) // 1000),
-                })
+                rows.append(
+                    {
+                        "enterprise": enterprise.name,
+                        "site": site.name,
+                        "zone": sensor.zone,
+                        "sensor": sensor.id,
+                        "kind": sensor.kind,
+                        "value": None if r is None else round(r.value, 2),
+                        "unit": sensor.unit or "",
+                        "quality": None if r is None else r.quality,
+                        "age_s": None if r is None else max(0, (now_ms - r.ts_ms) // 1000),
+                    }
+                )
         return rows
 
 

@@ -72,8 +72,11 @@ def start_storage(rt: Runtime) -> None:
         path = s.data_dir / "initial-admin-password"
         path.write_text(generated + "\n")
         os.chmod(path, 0o600)
-        log.warning("created user 'admin' with a generated password, saved in %s "
-                    "(set HAZMON_ADMIN_PASSWORD to choose it)", path)
+        log.warning(
+            "created user 'admin' with a generated password, saved in %s "
+            "(set HAZMON_ADMIN_PASSWORD to choose it)",
+            path,
+        )
     rt.books = IntakeBooks.open(rt.db)
     rt.store = build_store(s)
     try:
@@ -89,8 +92,13 @@ def build_store(s: Settings) -> Any:
     if s.influx_url:
         from monitoring.storage.influx import InfluxStore
 
-        return InfluxStore(s.influx_url, s.influx_db, username=s.influx_username,
-                           password=s.influx_password, retention_days=s.retention_days)
+        return InfluxStore(
+            s.influx_url,
+            s.influx_db,
+            username=s.influx_username,
+            password=s.influx_password,
+            retention_days=s.retention_days,
+        )
     from monitoring.storage.embedded import EmbeddedStore
 
     return EmbeddedStore(s.embedded_store_path, retention_days=s.retention_days)
@@ -102,8 +110,12 @@ def load_registry(rt: Runtime, path: Path | None) -> None:
 
     if path is not None:
         rt.registry = load(path)
-        log.info("registry %s: %d enterprises, %d sensors", path,
-                 len(rt.registry.enterprises), rt.registry.sensor_count())
+        log.info(
+            "registry %s: %d enterprises, %d sensors",
+            path,
+            len(rt.registry.enterprises),
+            rt.registry.sensor_count(),
+        )
 
 
 def start_ingest(rt: Runtime) -> None:
@@ -118,16 +130,31 @@ def start_ingest(rt: Runtime) -> None:
         rt.spool.start()
         rt._stoppers.append(("spool", rt.spool.close))
     rt.pipeline = IntakePipeline(
-        store=rt.store, spool=rt.spool, books=rt.books, locate_sensor=rt.locate_sensor,
-        ack=lambda token: None, root=s.topic_root, batch_max_points=s.batch_max_points,
+        store=rt.store,
+        spool=rt.spool,
+        books=rt.books,
+        locate_sensor=rt.locate_sensor,
+        ack=lambda token: None,
+        root=s.topic_root,
+        batch_max_points=s.batch_max_points,
         batch_max_messages=max(50, s.mqtt_receive_maximum // 2),
-        batch_max_wait_ms=s.batch_max_wait_ms, retention_days=s.retention_days,
-        worker_id=s.mqtt_client_id)
+        batch_max_wait_ms=s.batch_max_wait_ms,
+        retention_days=s.retention_days,
+        worker_id=s.mqtt_client_id,
+    )
     host, port, tls = _mqtt_endpoint(rt)
     rt.ingest = IngestService(
-        rt.pipeline, host=host, port=port, tls=tls, client_id=s.mqtt_client_id,
-        protocol=s.mqtt_protocol, username=s.mqtt_username, password=s.mqtt_password,
-        receive_maximum=s.mqtt_receive_maximum, root=s.topic_root)
+        rt.pipeline,
+        host=host,
+        port=port,
+        tls=tls,
+        client_id=s.mqtt_client_id,
+        protocol=s.mqtt_protocol,
+        username=s.mqtt_username,
+        password=s.mqtt_password,
+        receive_maximum=s.mqtt_receive_maximum,
+        root=s.topic_root,
+    )
     rt.pipeline.start()
     rt._stoppers.append(("intake pipeline", rt.pipeline.stop))
     rt.ingest.start()
@@ -160,8 +187,9 @@ def start_simulation(rt: Runtime, province: dict) -> None:
     from simulators.cli import start_demo_simulation
 
     host, port, _ = _mqtt_endpoint(rt)
-    rt.simulation = start_demo_simulation(host, port, rt.settings.topic_root, province,
-                                          list(rt.settings.scenarios))
+    rt.simulation = start_demo_simulation(
+        host, port, rt.settings.topic_root, province, list(rt.settings.scenarios)
+    )
     rt._stoppers.append(("simulation", rt.simulation.stop))
 
 

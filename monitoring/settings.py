@@ -112,16 +112,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add every settings option to a subcommand's parser."""
     parser.add_argument("--config", type=Path, help="YAML file with settings")
     for name, (conv, help_text) in OPTIONS.items():
-        parser.add_argument("--" + name.replace("_", "-"), dest=name, type=conv, default=None,
-                            help=f"{help_text} [env HAZMON_{name.upper()}]")
-    parser.add_argument("--no-simulate", dest="simulate", action="store_false", default=None,
-                        help="do not run the built-in simulators")
-    parser.add_argument("--scenario", dest="scenarios", action="append", default=None,
-                        help="simulated incident to play (repeatable)")
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            type=conv,
+            default=None,
+            help=f"{help_text} [env HAZMON_{name.upper()}]",
+        )
+    parser.add_argument(
+        "--no-simulate",
+        dest="simulate",
+        action="store_false",
+        default=None,
+        help="do not run the built-in simulators",
+    )
+    parser.add_argument(
+        "--scenario",
+        dest="scenarios",
+        action="append",
+        default=None,
+        help="simulated incident to play (repeatable)",
+    )
 
 
-def load_settings(cli: Mapping[str, Any], environ: Mapping[str, str] | None = None,
-                  **overrides: Any) -> Settings:
+def load_settings(
+    cli: Mapping[str, Any], environ: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
     """Build validated settings from parsed CLI values, the environment and a config file."""
     environ = os.environ if environ is None else environ
     problems: list[str] = []
@@ -215,8 +231,13 @@ def _validate(s: Settings, problems: list[str]) -> None:
         problems.append(f"mqtt_client_id: {s.mqtt_client_id!r} must match {ID_PATTERN.pattern}")
     if not 1 <= s.mqtt_receive_maximum <= 65535:
         problems.append("mqtt_receive_maximum: must be 1..65535")
-    if not s.topic_root or "+" in s.topic_root or "#" in s.topic_root or \
-            s.topic_root.startswith("/") or s.topic_root.endswith("/"):
+    if (
+        not s.topic_root
+        or "+" in s.topic_root
+        or "#" in s.topic_root
+        or s.topic_root.startswith("/")
+        or s.topic_root.endswith("/")
+    ):
         problems.append(f"topic_root: {s.topic_root!r} must be a topic prefix without wildcards")
     if s.influx_url is not None:
         parts = urlsplit(s.influx_url)
@@ -233,8 +254,10 @@ def _validate(s: Settings, problems: list[str]) -> None:
     if not 1 <= s.enterprises <= 2000:
         problems.append(f"enterprises: {s.enterprises} must be 1..2000")
     if s.retention_days < MIN_RETENTION_DAYS:
-        problems.append(f"retention_days: {s.retention_days} is below the regulatory minimum "
-                        f"of {MIN_RETENTION_DAYS} days for major-hazard monitoring records")
+        problems.append(
+            f"retention_days: {s.retention_days} is below the regulatory minimum "
+            f"of {MIN_RETENTION_DAYS} days for major-hazard monitoring records"
+        )
     if s.spool_max_mb < 1:
         problems.append("spool_max_mb: must be at least 1")
     if not 100 <= s.batch_max_points <= 50000:

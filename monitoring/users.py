@@ -46,8 +46,12 @@ class User:
         return self.active and ROLE_RANK[self.role] >= ROLE_RANK[role]
 
     def as_dict(self) -> dict:
-        return {"username": self.username, "role": self.role, "active": self.active,
-                "created_ms": self.created_ms}
+        return {
+            "username": self.username,
+            "role": self.role,
+            "active": self.active,
+            "created_ms": self.created_ms,
+        }
 
 
 class UserBook:
@@ -62,8 +66,9 @@ class UserBook:
     def create(self, username: str, password: str, role: str, now_ms: int) -> User:
         """Create a user; raise UserError with a reason if the input is not acceptable."""
         if not isinstance(username, str) or not USERNAME_PATTERN.fullmatch(username):
-            raise UserError("username must be 1-64 letters, digits or . _ @ - "
-                            "and start with a letter or digit")
+            raise UserError(
+                "username must be 1-64 letters, digits or . _ @ - and start with a letter or digit"
+            )
         if role not in ROLES:
             raise UserError(f"role must be one of {', '.join(ROLES)}")
         if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
@@ -71,13 +76,20 @@ class UserBook:
         if len(password) > 1024:
             raise UserError("password is too long")
         with self.db.engine.begin() as conn:
-            exists = conn.execute(sa.select(users_table.c.username)
-                                  .where(users_table.c.username == username)).first()
+            exists = conn.execute(
+                sa.select(users_table.c.username).where(users_table.c.username == username)
+            ).first()
             if exists:
                 raise UserError(f"user {username!r} already exists")
-            conn.execute(users_table.insert().values(
-                username=username, password_hash=self._hasher.hash(password), role=role,
-                created_ms=now_ms, active=True))
+            conn.execute(
+                users_table.insert().values(
+                    username=username,
+                    password_hash=self._hasher.hash(password),
+                    role=role,
+                    created_ms=now_ms,
+                    active=True,
+                )
+            )
         return User(username, role, now_ms)
 
     def set_password(self, username: str, password: str) -> None:
@@ -85,14 +97,20 @@ class UserBook:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
         with self.db.engine.begin() as conn:
-            conn.execute(users_table.update().where(users_table.c.username == username)
-                         .values(password_hash=self._hasher.hash(password)))
+            conn.execute(
+                users_table.update()
+                .where(users_table.c.username == username)
+                .values(password_hash=self._hasher.hash(password))
+            )
 
     def authenticate(self, username: str, password: str) -> User | None:
         """Return the user when the password is right, else None."""
         with self.db.engine.connect() as conn:
-            row = conn.execute(sa.select(users_table).where(
-                users_table.c.username == username)).mappings().first()
+            row = (
+                conn.execute(sa.select(users_table).where(users_table.c.username == username))
+                .mappings()
+                .first()
+            )
         stored = row["password_hash"] if row else self._dummy_hash
         try:
             self._hasher.verify(stored, password)
@@ -105,16 +123,21 @@ class UserBook:
     def get(self, username: str) -> User | None:
         """Return a user by name."""
         with self.db.engine.connect() as conn:
-            row = conn.execute(sa.select(users_table).where(
-                users_table.c.username == username)).mappings().first()
-        return User(row["username"], row["role"], row["created_ms"], row["active"]) if row \
-            else None
+            row = (
+                conn.execute(sa.select(users_table).where(users_table.c.username == username))
+                .mappings()
+                .first()
+            )
+        return User(row["username"], row["role"], row["created_ms"], row["active"]) if row else None
 
     def list(self) -> list[User]:
         """Return every user, by name."""
         with self.db.engine.connect() as conn:
-            rows = conn.execute(sa.select(users_table).order_by(users_table.c.username)
-                                ).mappings().all()
+            rows = (
+                conn.execute(sa.select(users_table).order_by(users_table.c.username))
+                .mappings()
+                .all()
+            )
         return [User(r["username"], r["role"], r["created_ms"], r["active"]) for r in rows]
 
     def ensure_admin(self, password: str | None, now_ms: int) -> str | None:
