@@ -136,8 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides: dict[str, Any] = {}
     if command == "demo":
         # The embedded broker (amqtt) speaks MQTT 3.1.1 only.
-        overrides = {"mqtt_protocol": "3.1.1", "data_dir": cli.get("data_dir") or "var/demo",
-                     "admin_password": cli.get("admin_password") or None}
+        overrides = {"mqtt_protocol": "3.1.1", "data_dir": "var/demo"}
     try:
         settings = load_settings(cli, **overrides)
         if command == "demo" and not settings.admin_password:
@@ -145,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"hazwatch: {exc}", file=sys.stderr)
         return 2
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log on the console
     logging.basicConfig(level=settings.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return run(settings, command)

@@ -51,6 +51,7 @@ class EmbeddedBroker:
 
         # amqtt logs every connection at INFO; keep the demo's console readable.
         logging.getLogger("amqtt").setLevel(logging.WARNING)
+        logging.getLogger("transitions").setLevel(logging.WARNING)
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
