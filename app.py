@@ -49,6 +49,7 @@ def create_web_app(rt: runtime.Runtime) -> Any:
     import callbacks.home  # noqa: F401  (registers the page's callbacks)
     from layouts import home
     from monitoring.api import ApiContext, create_api
+    from monitoring.api_alarms import AlarmApiContext, alarm_routes
     from monitoring.readmodels import ReadModels
 
     app = dash.Dash(__name__, title="Hazwatch", serve_locally=True,
@@ -61,6 +62,9 @@ def create_web_app(rt: runtime.Runtime) -> Any:
         local_status=(lambda: {"worker_id": rt.settings.mqtt_client_id,
                                **rt.pipeline.status()}) if rt.pipeline else None,
         registry=lambda: rt.registry)
+    ctx.extra_routes.append(alarm_routes(AlarmApiContext(
+        alarms=rt.alarms, calls=rt.calls, lookups=rt.lookups, permits=rt.books.permits,
+        store=rt.store, registry=lambda: rt.registry, clock=time.time)))
     app.server.register_blueprint(create_api(ctx))
     return app
 

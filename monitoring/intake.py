@@ -304,17 +304,19 @@ class IntakePipeline:
                 )
                 if self._wait_or_stop(SIDE_STORE_RETRY_S):
                     return
-        for token in batch.tokens:
-            self.ack(token)
-        with self._cond:
-            self._in_flight_points -= batch.points
-            self._cond.notify_all()
+        # Rules see the batch before its messages are acknowledged: a crash in between
+        # redelivers them, so no alarm a reading should raise is lost.
         stored = StoredBatch(batch.readings, batch.presence, batch.permits, batch.statuses)
         for listener in self.listeners:
             try:
                 listener(stored)
             except Exception:  # one failing listener must not stop intake
                 log.exception("intake listener %r failed", listener)
+        for token in batch.tokens:
+            self.ack(token)
+        with self._cond:
+            self._in_flight_points -= batch.points
+            self._cond.notify_all()
 
     def _wait_or_stop(self, seconds: float) -> bool:
         with self._cond:

@@ -27,6 +27,10 @@ class Runtime:
     db: Any = None
     users: Any = None
     books: Any = None
+    alarms: Any = None
+    calls: Any = None
+    lookups: Any = None
+    alarm_service: Any = None
     store: Any = None
     spool: Any = None
     registry: Any = None
@@ -57,6 +61,9 @@ class Runtime:
 
 def start_storage(rt: Runtime) -> None:
     """Open the relational store, the users, the intake books and the time-series store."""
+    # Modules defining tables are imported before Database.start() creates them.
+    from monitoring.alarms import AlarmBook
+    from monitoring.calls import CallLog, ContactLookups
     from monitoring.database import Database
     from monitoring.intake_books import IntakeBooks
     from monitoring.users import UserBook
@@ -78,6 +85,9 @@ def start_storage(rt: Runtime) -> None:
             path,
         )
     rt.books = IntakeBooks.open(rt.db)
+    rt.alarms = AlarmBook(rt.db)
+    rt.calls = CallLog(rt.db)
+    rt.lookups = ContactLookups(rt.db)
     rt.store = build_store(s)
     try:
         rt.store.start()
@@ -155,10 +165,23 @@ def start_ingest(rt: Runtime) -> None:
         receive_maximum=s.mqtt_receive_maximum,
         root=s.topic_root,
     )
+    if rt.registry is not None:
+        start_rules(rt)
     rt.pipeline.start()
     rt._stoppers.append(("intake pipeline", rt.pipeline.stop))
     rt.ingest.start()
     rt._stoppers.append(("ingest", rt.ingest.stop))
+
+
+def start_rules(rt: Runtime) -> None:
+    """Evaluate the rules on every durable batch and on a clock tick."""
+    from monitoring.alarm_service import AlarmService
+    from monitoring.rules.engine import RuleEngine
+
+    rt.alarm_service = AlarmService(RuleEngine(rt.registry), rt.alarms, rt.books.permits)
+    rt.alarm_service.start()
+    rt._stoppers.append(("alarm service", rt.alarm_service.stop))
+    rt.pipeline.listeners.append(rt.alarm_service.on_batch)
 
 
 def _mqtt_endpoint(rt: Runtime) -> tuple[str, int, bool]:
