@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 REGISTRY_YAML = """\
 timezone: Asia/Shanghai
-restrictions: []
+restrictions: {restrictions}
 enterprises:
   - id: e1
     name: Test Fertilizer
@@ -34,19 +34,21 @@ enterprises:
       - id: s1
         name: Main plant
         zones:
-          - {id: Z1, name: Ammonia tanks, hazard: major, max_people: 2, dwell_s: 60}
+          - {id: Z1, name: Ammonia tanks, hazard: major, max_people: 2, dwell_s: 2}
         sensors:
           - {id: NH3-1, zone: Z1, kind: gas_nh3, unit: ppm, high: 42, high_high: 85}
           - {id: LT-1, zone: Z1, kind: level, unit: "%", low: 10, high: 85, high_high: 90}
+          - {id: PT-1, zone: Z1, kind: pressure, unit: MPa, high: 2.0, stale_after_s: 3}
         cameras:
           - {id: CAM-1, zone: Z1}
 """
 
 
-def write_registry(directory: Path) -> Path:
+def write_registry(directory: Path, restrictions: str = "[]") -> Path:
     """Write the small test registry and return its path."""
     path = directory / "registry.yaml"
-    path.write_text(REGISTRY_YAML, encoding="utf-8")
+    # Literal braces of the YAML flow mappings survive str.replace, not str.format.
+    path.write_text(REGISTRY_YAML.replace("{restrictions}", restrictions), encoding="utf-8")
     return path
 
 
