@@ -33,6 +33,7 @@ from tests.e2e_support import write_registry  # noqa: E402
 from tests.services import InfluxServer, MosquittoServer, find_binary, free_port  # noqa: E402
 
 SAMPLE_S = 0.1
+PUBLISH_WINDOW = 20_000
 
 
 def publisher(port: int, worker: int, messages: list[bytes], counter, start_evt) -> None:
@@ -45,7 +46,11 @@ def publisher(port: int, worker: int, messages: list[bytes], counter, start_evt)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
 
+    acked = 0
+
     def on_publish(c, u, mid, rc, props):
+        nonlocal acked
+        acked += 1
         with counter.get_lock():
             counter.value += 1
 
@@ -53,7 +58,12 @@ def publisher(port: int, worker: int, messages: list[bytes], counter, start_evt)
     client.connect("127.0.0.1", port)
     client.loop_start()
     start_evt.wait()
-    infos = [client.publish("hazmon/bench/s1/telemetry", m, qos=1) for m in messages]
+    infos = []
+    for i, m in enumerate(messages):
+        # MQTT packet ids are 16 bits: keep well under 65,535 messages unacknowledged.
+        while i - acked > PUBLISH_WINDOW:
+            time.sleep(0.001)
+        infos.append(client.publish("hazmon/bench/s1/telemetry", m, qos=1))
     for info in infos:
         info.wait_for_publish(120)
     client.disconnect()

@@ -165,7 +165,7 @@ def start_ingest(rt: Runtime) -> None:
         receive_maximum=s.mqtt_receive_maximum,
         root=s.topic_root,
     )
-    if rt.registry is not None:
+    if rt.registry is not None and s.rules:
         start_rules(rt)
     rt.pipeline.start()
     rt._stoppers.append(("intake pipeline", rt.pipeline.stop))

@@ -49,6 +49,7 @@ class Settings:
     db_url: str | None = None  # None: SQLite in data_dir
     data_dir: Path = Path("var")
     simulate: bool = True
+    rules: bool = True  # evaluate alarm rules in the ingest
     enterprises: int = 8
     scenarios: tuple[str, ...] = ("ammonia-night-patrol",)
     host: str = "127.0.0.1"
@@ -125,6 +126,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         default=None,
         help="do not run the built-in simulators",
+    )
+    parser.add_argument(
+        "--no-rules",
+        dest="rules",
+        action="store_false",
+        default=None,
+        help="store data without evaluating alarm rules [env HAZMON_RULES=0]",
     )
     parser.add_argument(
         "--scenario",
