@@ -39,14 +39,17 @@ def _by_site(messages):
     return out
 
 
+@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
 def test_one_tick_publishes_telemetry_presence_and_status_the_protocol_accepts(
-    mosquitto, recorder, topic_root
+    mosquitto, recorder, topic_root, protocol
 ):
     province = generate_province()
     sites = iter_sites(province)
     cameras = sum(len(s["cameras"]) for _, s in sites)
     rec = recorder()
-    sim = Simulation(province, host="127.0.0.1", port=mosquitto.port, root=topic_root)
+    sim = Simulation(
+        province, host="127.0.0.1", port=mosquitto.port, root=topic_root, protocol=protocol
+    )
     try:
         assert sim.connect(10)
         wait_for(lambda: len(rec.of_kind("status")) == len(sites), what="online statuses")
@@ -76,7 +79,7 @@ def test_one_tick_publishes_telemetry_presence_and_status_the_protocol_accepts(
     assert readings >= sum(len(s["sensors"]) for _, s in sites) - 2 * len(sites)
     # stop() says goodbye: offline, retained, from every site; a late monitor sees it.
     wait_for(lambda: len(rec.of_kind("status")) == 2 * len(sites), what="offline statuses")
-    offline = [json.loads(p) for _, p, _ in rec.of_kind("status")][len(sites):]
+    offline = [json.loads(p) for _, p, _ in rec.of_kind("status")][len(sites) :]
     assert {s["state"] for s in offline} == {"offline"}
     _parse_all(rec.of_kind("status"), topic_root)
     late = recorder(f"{topic_root}/+/+/status")
@@ -90,8 +93,13 @@ def test_outage_then_recovery_and_a_permit_reported_once(mosquitto, recorder, to
     outage = make_scenario("gateway-outage", province, t0 + 10_000, speed=10.0)  # 60 s
     hot_work = make_scenario("permitted-hot-work", province, t0 + 10_000, speed=100.0)  # 72 s
     rec = recorder()
-    sim = Simulation(province, host="127.0.0.1", port=mosquitto.port, root=topic_root,
-                     scenarios=[outage, hot_work])
+    sim = Simulation(
+        province,
+        host="127.0.0.1",
+        port=mosquitto.port,
+        root=topic_root,
+        scenarios=[outage, hot_work],
+    )
     down = (outage.enterprise, outage.site)
     ticks = [t0, t0 + 15_000, t0 + 30_000, t0 + 45_000, t0 + 75_000, t0 + 83_000]
     try:
@@ -100,8 +108,9 @@ def test_outage_then_recovery_and_a_permit_reported_once(mosquitto, recorder, to
         for t in ticks:
             sim.tick(t)
         # ty-fert every tick; the other site before and after its outage only.
-        wait_for(lambda: len(rec.of_kind("telemetry")) == len(ticks) + 3,
-                 what="telemetry of both sites")
+        wait_for(
+            lambda: len(rec.of_kind("telemetry")) == len(ticks) + 3, what="telemetry of both sites"
+        )
         wait_for(lambda: len(rec.of_kind("permit")) == 2, what="permit approved then closed")
         wait_for(lambda: len(rec.of_kind("status")) == 4, what="offline and online again")
     finally:
@@ -117,8 +126,11 @@ def test_outage_then_recovery_and_a_permit_reported_once(mosquitto, recorder, to
     permits = grouped[("ty-fert", "main", "permit")]
     assert [p["status"] for p in permits] == ["approved", "closed"]
     assert permits[0]["permit"] == permits[1]["permit"]
-    hot_zone = [p for p in grouped[("ty-fert", "main", "presence")]
-                if p["zone"] == hot_work.zone and p["ts"] == t0 + 15_000]
+    hot_zone = [
+        p
+        for p in grouped[("ty-fert", "main", "presence")]
+        if p["zone"] == hot_work.zone and p["ts"] == t0 + 15_000
+    ]
     assert hot_zone[0]["people"] == 4
     _parse_all(rec.snapshot(), topic_root)
 
@@ -128,8 +140,14 @@ def test_last_will_says_offline_when_the_gateway_vanishes(mosquitto, recorder, t
     enterprise, site = iter_sites(province)[0]
     cameras = {c["id"]: c["zone"] for c in site["cameras"]}
     rec = recorder()
-    gateway = SiteGateway(enterprise["id"], site["id"], cameras, host="127.0.0.1",
-                          port=mosquitto.port, root=topic_root)
+    gateway = SiteGateway(
+        enterprise["id"],
+        site["id"],
+        cameras,
+        host="127.0.0.1",
+        port=mosquitto.port,
+        root=topic_root,
+    )
     gateway.start()
     try:
         assert gateway.wait_connected(10)
@@ -137,15 +155,21 @@ def test_last_will_says_offline_when_the_gateway_vanishes(mosquitto, recorder, t
         wait_for(lambda: len(rec.of_kind("status")) == 1, what="online")
         # The connection dies without a DISCONNECT: the broker publishes the Last Will.
         gateway._client.socket().shutdown(socket.SHUT_RDWR)
-        wait_for(lambda: any(json.loads(p)["state"] == "offline" for _, p, _ in
-                             rec.of_kind("status")), what="the Last Will")
+        wait_for(
+            lambda: any(json.loads(p)["state"] == "offline" for _, p, _ in rec.of_kind("status")),
+            what="the Last Will",
+        )
         # paho reconnects by itself, and the gateway says online again.
-        wait_for(lambda: [json.loads(p)["state"] for _, p, _ in rec.of_kind("status")][-1]
-                 == "online", timeout=15, what="online after reconnecting")
+        wait_for(
+            lambda: [json.loads(p)["state"] for _, p, _ in rec.of_kind("status")][-1] == "online",
+            timeout=15,
+            what="online after reconnecting",
+        )
     finally:
         gateway.stop()
-    will = next(json.loads(p) for _, p, _ in rec.of_kind("status")
-                if json.loads(p)["state"] == "offline")
+    will = next(
+        json.loads(p) for _, p, _ in rec.of_kind("status") if json.loads(p)["state"] == "offline"
+    )
     assert will == {"state": "offline"}
     # A monitor that subscribes later sees the retained last state.
     late = recorder(f"{topic_root}/+/+/status")
@@ -154,20 +178,31 @@ def test_last_will_says_offline_when_the_gateway_vanishes(mosquitto, recorder, t
     assert late.snapshot()[-1][2] is True
 
 
-def test_demo_simulation_runs_in_the_background_with_its_schedule(mosquitto, recorder,
-                                                                   topic_root):
+def test_demo_simulation_runs_in_the_background_with_its_schedule(mosquitto, recorder, topic_root):
     province = generate_province(2)
     rec = recorder()
-    sim = start_demo_simulation("127.0.0.1", mosquitto.port, topic_root, province,
-                                ["ammonia-night-patrol", ("ammonia-leak", 0.0)])
+    sim = start_demo_simulation(
+        "127.0.0.1",
+        mosquitto.port,
+        topic_root,
+        province,
+        ["ammonia-night-patrol", ("ammonia-leak", 0.0)],
+    )
     try:
         assert [s.name for s in sim.scenarios] == ["ammonia-night-patrol", "ammonia-leak"]
         assert sim.scenarios[1].start_ms < sim.scenarios[0].start_ms
-        wait_for(lambda: len(rec.of_kind("telemetry")) >= 3, timeout=15,
-                 what="telemetry from the background thread")
+        wait_for(
+            lambda: len(rec.of_kind("telemetry")) >= 2,
+            timeout=15,
+            what="telemetry of both sites from the background thread",
+        )
     finally:
         sim.stop()
-    leak = [r for _, p, _ in rec.of_kind("telemetry") for r in json.loads(p)["readings"]
-            if r["sensor"] == "NH3-S-01"]
+    leak = [
+        r
+        for _, p, _ in rec.of_kind("telemetry")
+        for r in json.loads(p)["readings"]
+        if r["sensor"] == "NH3-S-01"
+    ]
     assert leak, "the story's plant reports"
     _parse_all(rec.snapshot(), topic_root)

@@ -22,18 +22,37 @@ def test_the_story_plant_comes_first():
     province = generate_province()
     ty = province["enterprises"][0]
     assert (ty["id"], ty["name"], ty["name_zh"]) == (
-        "ty-fert", "Tianyu Fertilizer Co., Ltd.", "天宇化肥有限公司")
+        "ty-fert",
+        "Tianyu Fertilizer Co., Ltd.",
+        "天宇化肥有限公司",
+    )
     main = next(s for s in ty["sites"] if s["id"] == "main")
     zone = next(z for z in main["zones"] if z["id"] == "NH3-TANK-S")
-    assert zone == {"id": "NH3-TANK-S", "name": "Liquid ammonia tank farm south",
-                    "name_zh": "南区液氨罐区", "hazard": "major", "max_people": 2, "dwell_s": 120}
+    assert zone == {
+        "id": "NH3-TANK-S",
+        "name": "Liquid ammonia tank farm south",
+        "name_zh": "南区液氨罐区",
+        "hazard": "major",
+        "max_people": 2,
+        "dwell_s": 120,
+    }
     in_zone = {s["id"]: s for s in main["sensors"] if s["zone"] == "NH3-TANK-S"}
-    assert set(in_zone) == {"NH3-S-01", "NH3-S-02", "NH3-S-03", "LT-101", "LT-102", "PT-101",
-                            "TT-101"}
+    assert set(in_zone) == {
+        "NH3-S-01",
+        "NH3-S-02",
+        "NH3-S-03",
+        "LT-101",
+        "LT-102",
+        "PT-101",
+        "TT-101",
+    }
     assert in_zone["NH3-S-01"]["kind"] == "gas_nh3"
     assert (in_zone["NH3-S-01"]["high"], in_zone["NH3-S-01"]["high_high"]) == (42, 85)
-    assert (in_zone["LT-101"]["low"], in_zone["LT-101"]["high"],
-            in_zone["LT-101"]["high_high"]) == (10, 85, 90)
+    assert (
+        in_zone["LT-101"]["low"],
+        in_zone["LT-101"]["high"],
+        in_zone["LT-101"]["high_high"],
+    ) == (10, 85, 90)
     assert {"id": "CAM-07", "zone": "NH3-TANK-S"} in main["cameras"]
     assert len(main["zones"]) > 1
 
@@ -75,8 +94,16 @@ def test_every_enterprise_is_complete_and_contract_shaped():
         assert {c["zone"] for c in site["cameras"]} == set(zones)
         assert all(is_valid_id(c["id"]) for c in site["cameras"])
     kinds = {s["kind"] for _, site in _sites(province) for s in site["sensors"]}
-    assert kinds == {"gas_nh3", "gas_lel", "gas_h2s", "gas_cl2", "level", "pressure",
-                     "temperature", "flow"}
+    assert kinds == {
+        "gas_nh3",
+        "gas_lel",
+        "gas_h2s",
+        "gas_cl2",
+        "level",
+        "pressure",
+        "temperature",
+        "flow",
+    }
     majors = [z for _, site in _sites(province) for z in site["zones"] if z["hazard"] == "major"]
     assert len(majors) >= 8
 
@@ -114,6 +141,21 @@ def test_generated_registry_loads_with_the_registry_loader(tmp_path):
 
     province = generate_province()
     registry = parse_registry(province, "generated")
-    assert registry is not None
+    assert [e.id for e in registry.enterprises] == [e["id"] for e in province["enterprises"]]
+    sensors = sum(len(s.sensors) for e in registry.enterprises for s in e.sites)
+    assert sensors == sum(len(s["sensors"]) for _, s in _sites(province))
+    (restriction,) = registry.restrictions
+    assert not restriction.active_at(1_795_000_000_000)  # 2026-11-19
+    ty = registry.enterprises[0]
+    main = next(s for s in ty.sites if s.id == "main")
+    zone = next(z for z in main.zones if z.id == "NH3-TANK-S")
+    assert (zone.hazard, zone.max_people, zone.dwell_s, zone.name_zh) == (
+        "major",
+        2,
+        120,
+        "南区液氨罐区",
+    )
+    nh3 = next(x for x in main.sensors if x.id == "NH3-S-01")
+    assert (nh3.kind, nh3.high, nh3.high_high) == ("gas_nh3", 42, 85)
     loaded = load_registry(write_registry(province, tmp_path / "registry.yaml"))
-    assert loaded is not None
+    assert loaded == registry

@@ -33,7 +33,11 @@ def _frame(sites, scenario, key, t_ms):
 def test_every_scenario_is_listed_with_a_description():
     lines = list_scenarios()
     assert {line.split(":")[0] for line in lines} == {
-        "ammonia-night-patrol", "ammonia-leak", "gateway-outage", "permitted-hot-work"}
+        "ammonia-night-patrol",
+        "ammonia-leak",
+        "gateway-outage",
+        "permitted-hot-work",
+    }
     assert all(len(line.split(": ", 1)[1]) > 20 for line in lines)
     assert set(SCENARIOS) == {line.split(":")[0] for line in lines}
 
@@ -57,7 +61,8 @@ def test_night_patrol_puts_six_people_in_the_south_tank_farm(province, sites, sp
     frame = _frame(sites, scenario, key, during)
     base = sites[key].frame(during)
     assert {z: n for z, n in frame.people.items() if z != "NH3-TANK-S"} == {
-        z: n for z, n in base.people.items() if z != "NH3-TANK-S"}
+        z: n for z, n in base.people.items() if z != "NH3-TANK-S"
+    }
 
 
 def test_ammonia_leak_rises_past_both_set_points_and_falls_back(province, sites):
@@ -127,8 +132,12 @@ def test_scenario_targets_can_be_chosen_and_are_checked(province):
     assert leak.leak_sensors() == ["NH3-301", "NH3-302", "NH3-303"]
     outage = make_scenario("gateway-outage:xh-petro/terminal", province, NIGHT_MS)
     assert (outage.enterprise, outage.site) == ("xh-petro", "terminal")
-    for bad in ("no-such-thing", "gateway-outage:nobody/main", "gateway-outage:ty-fert/nope",
-                "gateway-outage:ty-fert"):
+    for bad in (
+        "no-such-thing",
+        "gateway-outage:nobody/main",
+        "gateway-outage:ty-fert/nope",
+        "gateway-outage:ty-fert",
+    ):
         with pytest.raises(ValueError):
             make_scenario(bad, province, NIGHT_MS)
     with pytest.raises(ValueError):

@@ -105,7 +105,9 @@ def test_dropouts_and_stuck_values_happen_over_a_long_horizon(sensors):
     for signal, event in dropouts[:20]:
         inside = range(event.start_ms, event.end_ms, 10_000)
         assert all(signal.sample(t) is None for t in inside)
-        assert signal.sample(event.start_ms - 1) is not None or signal.sample(event.end_ms) is not None
+        assert (
+            signal.sample(event.start_ms - 1) is not None or signal.sample(event.end_ms) is not None
+        )
     for signal, event in stucks[:20]:
         values = {signal.sample(t) for t in range(event.start_ms, event.end_ms, 10_000)}
         values.discard(None)  # a dropout may fall inside a stuck period
@@ -113,12 +115,14 @@ def test_dropouts_and_stuck_values_happen_over_a_long_horizon(sensors):
 
 
 def test_temperature_follows_the_day(sensors):
-    ambient = [s for sensor, s in sensors
-               if sensor["kind"] == "temperature" and sensor["high"] <= 60]
+    ambient = [
+        s for sensor, s in sensors if sensor["kind"] == "temperature" and sensor["high"] <= 60
+    ]
     assert ambient
     for signal in ambient:
-        afternoons = [signal.value(DAY0_MS + d * DAY_MS + 14 * HOUR_MS + 1800_000)
-                      for d in range(7)]
+        afternoons = [
+            signal.value(DAY0_MS + d * DAY_MS + 14 * HOUR_MS + 1800_000) for d in range(7)
+        ]
         nights = [signal.value(DAY0_MS + d * DAY_MS + 3 * HOUR_MS) for d in range(7)]
         assert sum(afternoons) / 7 > sum(nights) / 7 + 4
 
