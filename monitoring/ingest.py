@@ -19,6 +19,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from monitoring.intake import IntakePipeline
+from monitoring.mqtt_client import BufferedClient
 from monitoring.protocol import subscription_filter
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ class IngestService:
     def start(self) -> None:
         """Connect in the background; reconnects and re-subscribes by itself."""
         v5 = self.protocol == "5"
-        client = mqtt.Client(
+        client = BufferedClient(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,7 +89,7 @@ class IntakePipeline:
         store: RecordStore,
         spool: Any,
         books: Any,
-        locate_sensor: Callable[[str, str, str], tuple[str, str]],
+        sensor_locations: Callable[[str, str], Mapping[str, tuple[str, str]]],
         ack: Ack,
         root: str = "hazmon",
         batch_max_points: int = 5000,
@@ -102,7 +102,7 @@ class IntakePipeline:
         self.store = store
         self.spool = spool
         self.books = books  # IntakeBooks: rejects, permits, gateways, unregistered, workers
-        self.locate_sensor = locate_sensor
+        self.sensor_locations = sensor_locations
         self.ack = ack
         self.root = root
         self.batch_max_points = batch_max_points
@@ -133,7 +133,9 @@ class IntakePipeline:
 
         now_ms = int(self.clock() * 1000) if received_ms is None else received_ms
         try:
-            parsed = parse_message(topic, payload, now_ms, root=self.root)
+            parsed = parse_message(
+                topic, payload, now_ms, root=self.root, locations=self.sensor_locations
+            )
         except MessageRejected as exc:
             reject = RejectedMessage.from_raw(topic, payload, exc.rejection, now_ms)
             log.warning("rejected message on %r: %s", topic[:200], exc)
@@ -147,20 +149,16 @@ class IntakePipeline:
                 self._cond.notify()
             return
 
-        readings: list[Reading] = []
+        readings: tuple[Reading, ...] | list[Reading] = ()
         presence: list[PresenceCount] = []
         permits: list[Permit] = []
         statuses: list[GatewayStatus] = []
         unregistered: list[tuple[str, str, str]] = []
         if parsed.kind == "telemetry":
-            locate = self.locate_sensor
-            for r in parsed.records:
-                zone, kind = locate(r.enterprise, r.site, r.sensor)
-                if zone == UNKNOWN and kind == UNKNOWN:
+            readings = parsed.records  # zone and kind already filled from the registry
+            for r in readings:
+                if r.kind == UNKNOWN:
                     unregistered.append((r.enterprise, r.site, r.sensor))
-                readings.append(
-                    Reading(r.enterprise, r.site, r.sensor, r.ts_ms, r.value, r.quality, zone, kind)
-                )
         elif parsed.kind == "presence":
             presence.extend(parsed.records)
         elif parsed.kind == "permit":

@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from types import MappingProxyType
 
 from monitoring.records import (
     GATEWAY_STATES,
@@ -20,6 +22,7 @@ from monitoring.records import (
     PERMIT_STATUSES,
     PERMIT_TYPES,
     QUALITIES,
+    UNKNOWN,
     GatewayStatus,
     MessageRejected,
     ParsedMessage,
@@ -85,10 +88,25 @@ def subscription_filter(root: str) -> str:
     return f"{root}/#"
 
 
+Locations = Callable[[str, str], Mapping[str, tuple[str, str]]]
+_NOWHERE: Mapping[str, tuple[str, str]] = MappingProxyType({})
+_UNKNOWN_PLACE = (UNKNOWN, UNKNOWN)
+_INT_FAST = 2**53  # integers a float holds exactly; larger ones take the checked path
+
+
 def parse_message(
-    topic: str, payload: bytes, received_ms: int, *, root: str = DEFAULT_ROOT
+    topic: str,
+    payload: bytes,
+    received_ms: int,
+    *,
+    root: str = DEFAULT_ROOT,
+    locations: Locations | None = None,
 ) -> ParsedMessage:
-    """Parse one untrusted gateway message; raise `MessageRejected` if it is unusable."""
+    """Parse one untrusted gateway message; raise `MessageRejected` if it is unusable.
+
+    `locations(enterprise, site)` may give {sensor: (zone, kind)} from the registry, so
+    readings are built with their zone and kind at once instead of being copied later.
+    """
     route = (
         _route_cached(root, topic) if len(topic) <= MAX_CACHED_TOPIC_CHARS else _route(root, topic)
     )
@@ -97,7 +115,8 @@ def parse_message(
     enterprise, site, kind = route
     text = _decode(payload)
     if kind == "telemetry":
-        return _telemetry(_load_object(text), enterprise, site, received_ms)
+        where = locations(enterprise, site) if locations is not None else _NOWHERE
+        return _telemetry(_load_object(text), enterprise, site, received_ms, where)
     if kind == "presence":
         return _presence(_load_object(text), enterprise, site, received_ms)
     if kind == "permit":
@@ -178,7 +197,13 @@ def _load_object(text: str) -> dict:
 # -- message kinds ------------------------------------------------------------------------
 
 
-def _telemetry(doc: dict, enterprise: str, site: str, received_ms: int) -> ParsedMessage:
+def _telemetry(
+    doc: dict,
+    enterprise: str,
+    site: str,
+    received_ms: int,
+    where: Mapping[str, tuple[str, str]] = _NOWHERE,
+) -> ParsedMessage:
     ts = _message_ts(doc, received_ms)
     items = doc.get("readings", _MISSING)
     shorthand = items is _MISSING
@@ -195,21 +220,27 @@ def _telemetry(doc: dict, enterprise: str, site: str, received_ms: int) -> Parse
     for i, item in enumerate(items):
         # Fast path for the common shape, inlined because it runs for every reading; anything
         # else goes through `_reading`, which does every check and explains the failures.
-        if type(item) is dict and len(item) == 2:
+        if type(item) is dict and (size := len(item)) <= 3:
             sensor = item.get("sensor")
             value = item.get("value")
+            own_ts = ts if size == 2 else item.get("ts")
+            if type(value) is int and -_INT_FAST <= value <= _INT_FAST:
+                value = float(value)
             if (
                 type(value) is float
                 and _isfinite(value)
                 and type(sensor) is str
                 and len(sensor) <= MAX_ID_CHARS
                 and _known_id(sensor)
+                and type(own_ts) is int
+                and MIN_TS_MS <= own_ts <= received_ms + MAX_FUTURE_MS
             ):
-                records.append(Reading(enterprise, site, sensor, ts, value))
+                zone, kind = where.get(sensor, _UNKNOWN_PLACE)
+                records.append(Reading(enterprise, site, sensor, own_ts, value, "good", zone, kind))
                 continue
         try:
             records.append(
-                _reading(item, None if shorthand else i, enterprise, site, ts, received_ms)
+                _reading(item, None if shorthand else i, enterprise, site, ts, received_ms, where)
             )
         except MessageRejected as exc:
             rejections.append(exc.rejection)
@@ -226,7 +257,13 @@ def _telemetry(doc: dict, enterprise: str, site: str, received_ms: int) -> Parse
 
 
 def _reading(
-    item: object, index: int | None, enterprise: str, site: str, ts: int, received_ms: int
+    item: object,
+    index: int | None,
+    enterprise: str,
+    site: str,
+    ts: int,
+    received_ms: int,
+    places: Mapping[str, tuple[str, str]] = _NOWHERE,
 ) -> Reading:
     """Check one reading; `index` None means the shorthand form, whose ts is already checked."""
     where = "reading" if index is None else f"readings[{index}]"
@@ -259,7 +296,8 @@ def _reading(
     own_ts = None if index is None else item.get("ts")
     if own_ts is not None:
         ts = _epoch_ms(own_ts, _field(where, "ts"), received_ms)
-    return Reading(enterprise, site, sensor, ts, value, quality)
+    zone, kind = places.get(sensor, _UNKNOWN_PLACE)
+    return Reading(enterprise, site, sensor, ts, value, quality, zone, kind)
 
 
 def _presence(doc: dict, enterprise: str, site: str, received_ms: int) -> ParsedMessage:

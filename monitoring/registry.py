@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
+from types import MappingProxyType
 
 from monitoring.records import UNKNOWN, is_valid_id
 from monitoring.registry_fields import (  # RegistryError is part of this module's API
@@ -159,6 +160,9 @@ class Enterprise:
         return self.name_zh if lang.startswith("zh") and self.name_zh else self.name
 
 
+_NO_LOCATIONS: Mapping[str, tuple[str, str]] = MappingProxyType({})
+
+
 @dataclass(frozen=True, slots=True)
 class Registry:
     """The whole registry, with dict indexes for the lookups of the ingest hot path."""
@@ -174,6 +178,9 @@ class Registry:
         init=False, repr=False, compare=False
     )
     _cameras: dict[tuple[str, str, str], Camera] = field(init=False, repr=False, compare=False)
+    _site_locations: dict[tuple[str, str], dict[str, tuple[str, str]]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         enterprises: dict[str, Enterprise] = {}
@@ -194,12 +201,16 @@ class Registry:
                 for camera in site.cameras:
                     cameras.setdefault((ent.id, site.id, camera.id), camera)
         locations = {key: (s.zone, s.kind) for key, s in sensors.items()}
+        site_locations: dict[tuple[str, str], dict[str, tuple[str, str]]] = {}
+        for (ent_id, site_id, sensor_id), where in locations.items():
+            site_locations.setdefault((ent_id, site_id), {})[sensor_id] = where
         object.__setattr__(self, "_enterprises", enterprises)
         object.__setattr__(self, "_sites", sites)
         object.__setattr__(self, "_zones", zones)
         object.__setattr__(self, "_sensors", sensors)
         object.__setattr__(self, "_locations", locations)
         object.__setattr__(self, "_cameras", cameras)
+        object.__setattr__(self, "_site_locations", site_locations)
 
     def enterprise(self, enterprise: str) -> Enterprise | None:
         """Return an enterprise by id, or None."""
@@ -220,6 +231,10 @@ class Registry:
     def locate_sensor(self, enterprise: str, site: str, sensor: str) -> tuple[str, str]:
         """Return (zone, kind) of a sensor, or ('unknown', 'unknown') when unregistered."""
         return self._locations.get((enterprise, site, sensor), _UNKNOWN_LOCATION)
+
+    def sensor_locations(self, enterprise: str, site: str) -> Mapping[str, tuple[str, str]]:
+        """Return {sensor id: (zone, kind)} of a site's registered sensors (empty if unknown)."""
+        return self._site_locations.get((enterprise, site), _NO_LOCATIONS)
 
     def camera(self, enterprise: str, site: str, camera: str) -> Camera | None:
         """Return a registered camera, or None."""

@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,10 @@ class Runtime:
             except Exception:  # keep stopping the rest
                 log.warning("stopping %s failed", name, exc_info=True)
 
-    def locate_sensor(self, enterprise: str, site: str, sensor: str) -> tuple[str, str]:
-        """Return (zone, kind) of a sensor from the current registry."""
+    def sensor_locations(self, enterprise: str, site: str) -> Mapping[str, tuple[str, str]]:
+        """Return {sensor: (zone, kind)} of a site from the current registry."""
         registry = self.registry
-        if registry is None:
-            return ("unknown", "unknown")
-        return registry.locate_sensor(enterprise, site, sensor)
+        return {} if registry is None else registry.sensor_locations(enterprise, site)
 
 
 def start_storage(rt: Runtime) -> None:
@@ -143,7 +142,7 @@ def start_ingest(rt: Runtime) -> None:
         store=rt.store,
         spool=rt.spool,
         books=rt.books,
-        locate_sensor=rt.locate_sensor,
+        sensor_locations=rt.sensor_locations,
         ack=lambda token: None,
         root=s.topic_root,
         batch_max_points=s.batch_max_points,

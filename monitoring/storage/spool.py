@@ -26,7 +26,7 @@ import struct
 import threading
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from operator import attrgetter
 from pathlib import Path
 from typing import BinaryIO
@@ -47,8 +47,8 @@ COMPRESS_LEVEL = 1  # ~8x smaller than plain JSON for typical readings, at ~2 ms
 MAX_FRAME_BYTES = 256 * 1024 * 1024  # a longer length field is damage, not data
 
 # Records travel as tuples of their fields in declaration order; Reading(*row) rebuilds them.
-_reading_row = attrgetter(*(f.name for f in fields(Reading)))
-_presence_row = attrgetter(*(f.name for f in fields(PresenceCount)))
+_reading_row = attrgetter(*Reading._fields)
+_presence_row = attrgetter(*PresenceCount._fields)
 
 Write = Callable[[list[Reading], list[PresenceCount]], None]
 

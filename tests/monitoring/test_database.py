@@ -136,7 +136,7 @@ def test_processes_starting_together_create_the_schema_once(db_url) -> None:
 
     def start(database: Database) -> None:
         try:
-            barrier.wait(10)
+            barrier.wait(60)
             database.start()
         except BaseException as exc:  # reported by the assertion below
             errors.append(exc)
