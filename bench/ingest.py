@@ -79,8 +79,8 @@ def build_messages(readings: int, per_message: int, sensors: int, base_ts: int) 
     return out
 
 
-def bench_registry(directory: Path, sensors: int) -> Path:
-    """Write a registry with one site and `sensors` registered sensors."""
+def bench_registry(directory: Path, sensors: int, probes: int = 0) -> Path:
+    """Write a registry with one site, `sensors` registered sensors and `probes` probe ones."""
     lines = ["timezone: Asia/Shanghai", "restrictions: []", "enterprises:", "  - id: bench",
              "    name: Bench Chemicals", "    contacts: []", "    sites:", "      - id: s1",
              "        name: Bench site", "        zones:",
@@ -88,6 +88,8 @@ def bench_registry(directory: Path, sensors: int) -> Path:
              "        sensors:"]
     lines += [f"          - {{id: S{i:04d}, zone: Z1, kind: gas_nh3, unit: ppm, high: 42}}"
               for i in range(sensors)]
+    lines += [f"          - {{id: P{i:04d}, zone: Z1, kind: gas_nh3, unit: ppm, high: 42}}"
+              for i in range(probes)]
     lines.append("        cameras: []")
     path = directory / "bench-registry.yaml"
     path.write_text("\n".join(lines) + "\n")
@@ -118,7 +120,8 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def run_once(readings: int, per_message: int, publishers: int, workdir: Path) -> dict:
+def run_once(readings: int, per_message: int, publishers: int, workdir: Path,
+             extra_args: tuple[str, ...] = ()) -> dict:
     """Run one burst on fresh servers and return the figures."""
     broker = MosquittoServer(workdir / "mosquitto", find_binary("mosquitto"))
     influx = InfluxServer(workdir / "influx", find_binary("influxd"))
@@ -132,7 +135,7 @@ def run_once(readings: int, per_message: int, publishers: int, workdir: Path) ->
         [sys.executable, str(ROOT / "app.py"), "ingest", "--registry", str(registry),
          "--mqtt-url", broker.url, "--influx-url", influx.url, "--influx-db", db,
          "--db-url", f"sqlite:///{workdir / 'hz.db'}", "--data-dir", str(workdir / "data"),
-         "--no-simulate", "--port", str(free_port()), "--log-level", "WARNING"],
+         "--no-simulate", "--port", str(free_port()), "--log-level", "WARNING", *extra_args],
         cwd=ROOT, env=env, stdout=open(workdir / "ingest.log", "ab"), stderr=-2)
     try:
         # Wait until the ingest subscribed: a probe message must come out the other side.

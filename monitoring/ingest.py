@@ -116,12 +116,10 @@ class IngestService:
             "broker_error": self.fatal_error,
         }
 
-    def _ack(self, token: tuple[int, int]) -> None:
+    def _ack(self, tokens: list[tuple[int, int]]) -> None:
         client = self._client
         if client is not None:
-            mid, qos = token
-            if qos:
-                client.ack(mid, qos)
+            client.ack_many([mid for mid, qos in tokens if qos == 1])
 
     def _on_connect(
         self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any

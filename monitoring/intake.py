@@ -128,7 +128,7 @@ class IntakePipeline:
     # -- network thread -------------------------------------------------------------------
 
     def offer(self, topic: str, payload: bytes, token: Any, received_ms: int | None = None) -> None:
-        """Take one MQTT message; it is acknowledged through `ack(token)` once durable."""
+        """Take one MQTT message; it is acknowledged through `ack([token, ...])` once durable."""
         from monitoring.intake_log import RejectedMessage
 
         now_ms = int(self.clock() * 1000) if received_ms is None else received_ms
@@ -310,8 +310,7 @@ class IntakePipeline:
                 listener(stored)
             except Exception:  # one failing listener must not stop intake
                 log.exception("intake listener %r failed", listener)
-        for token in batch.tokens:
-            self.ack(token)
+        self.ack(batch.tokens)
         with self._cond:
             self._in_flight_points -= batch.points
             self._cond.notify_all()

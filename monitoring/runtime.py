@@ -143,7 +143,7 @@ def start_ingest(rt: Runtime) -> None:
         spool=rt.spool,
         books=rt.books,
         sensor_locations=rt.sensor_locations,
-        ack=lambda token: None,
+        ack=lambda tokens: None,
         root=s.topic_root,
         batch_max_points=s.batch_max_points,
         batch_max_messages=max(50, s.mqtt_receive_maximum // 2),

@@ -86,6 +86,7 @@ class MosquittoServer:
             "max_queued_bytes 0\n"
             f"max_inflight_messages {self.max_inflight}\n"
             "max_packet_size 1048576\n"
+            "set_tcp_nodelay true\n"
             # As root, mosquitto would drop to its own user, which cannot write in our
             # private temp dir; it keeps the user it was started as with `user root`.
             + ("user root\n" if os.geteuid() == 0 else "")
