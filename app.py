@@ -28,13 +28,16 @@ DEMO_ADMIN_PASSWORD = "admin-demo"
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the command-line parser with one subcommand per way of running."""
-    parser = argparse.ArgumentParser(prog="app.py", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="app.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command")
-    for name, help_text in (("demo", "run the self-contained demo (default)"),
-                            ("serve", "run ingest and web against real services"),
-                            ("ingest", "run only the ingest"),
-                            ("web", "run only the web app")):
+    for name, help_text in (
+        ("demo", "run the self-contained demo (default)"),
+        ("serve", "run ingest and web against real services"),
+        ("ingest", "run only the ingest"),
+        ("web", "run only the web app"),
+    ):
         add_arguments(sub.add_parser(name, help=help_text))
     from simulators.cli import add_arguments as add_sim_arguments
 
@@ -43,28 +46,61 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def create_web_app(rt: runtime.Runtime) -> Any:
-    """Build the Dash app with the API mounted on its Flask server."""
+    """Build the Dash app (sessions, shell, pages) with the API mounted on its Flask server."""
     import dash
 
-    import callbacks.home  # noqa: F401  (registers the page's callbacks)
-    from layouts import home
-    from monitoring.api import ApiContext, create_api
+    import callbacks.shell  # noqa: F401  (registers the callbacks of the shell and pages)
+    import callbacks.wall  # noqa: F401
+    from layouts import shell
+    from layouts.login import login_page
+    from monitoring.api import ApiContext, create_api, health_report
     from monitoring.api_alarms import AlarmApiContext, alarm_routes
     from monitoring.readmodels import ReadModels
+    from monitoring.wall_view import WallView
+    from monitoring.web_session import install_sessions, load_secret_key
 
-    app = dash.Dash(__name__, title="Hazwatch", serve_locally=True,
-                    suppress_callback_exceptions=True)
-    app.layout = home.layout
+    app = dash.Dash(
+        __name__,
+        title="Hazwatch",
+        serve_locally=True,
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    app.layout = shell.layout
+    secret = load_secret_key(rt.settings.secret_key, rt.settings.data_dir)
+    install_sessions(app.server, rt.users, secret, login_page)
     ReadModels(store=rt.store, registry=lambda: rt.registry).install(app.server)
     ctx = ApiContext(
-        users=rt.users, rejects=rt.books.rejects, workers=rt.books.workers, store=rt.store,
-        db=rt.db, store_kind="influxdb" if rt.settings.influx_url else "embedded",
-        local_status=(lambda: {"worker_id": rt.settings.mqtt_client_id,
-                               **rt.pipeline.status()}) if rt.pipeline else None,
-        registry=lambda: rt.registry)
-    ctx.extra_routes.append(alarm_routes(AlarmApiContext(
-        alarms=rt.alarms, calls=rt.calls, lookups=rt.lookups, permits=rt.books.permits,
-        store=rt.store, registry=lambda: rt.registry, clock=time.time)))
+        users=rt.users,
+        rejects=rt.books.rejects,
+        workers=rt.books.workers,
+        store=rt.store,
+        db=rt.db,
+        store_kind="influxdb" if rt.settings.influx_url else "embedded",
+        local_status=(lambda: {"worker_id": rt.settings.mqtt_client_id, **rt.pipeline.status()})
+        if rt.pipeline
+        else None,
+        registry=lambda: rt.registry,
+    )
+    WallView(
+        alarms=rt.alarms,
+        store=rt.store,
+        registry=lambda: rt.registry,
+        health=lambda: health_report(ctx),
+    ).install(app.server)
+    ctx.extra_routes.append(
+        alarm_routes(
+            AlarmApiContext(
+                alarms=rt.alarms,
+                calls=rt.calls,
+                lookups=rt.lookups,
+                permits=rt.books.permits,
+                store=rt.store,
+                registry=lambda: rt.registry,
+                clock=time.time,
+            )
+        )
+    )
     app.server.register_blueprint(create_api(ctx))
     return app
 
@@ -116,11 +152,14 @@ def run(settings: Settings, command: str) -> int:
                 province = generate_province(settings.enterprises)
             runtime.start_simulation(rt, province)
         if command == "demo":
-            print(f"\nHazwatch demo running: open http://{settings.host}:{settings.port}\n"
-                  f"  users: admin / {settings.admin_password or DEMO_ADMIN_PASSWORD}, "
-                  + ", ".join(f"{u} / {p}" for u, p, _ in DEMO_USERS)
-                  + f"\n  MQTT broker: {rt.mqtt_url}   data: {settings.data_dir}/\n"
-                  "  Ctrl-C stops it.\n", flush=True)
+            print(
+                f"\nHazwatch demo running: open http://{settings.host}:{settings.port}\n"
+                f"  users: admin / {settings.admin_password or DEMO_ADMIN_PASSWORD}, "
+                + ", ".join(f"{u} / {p}" for u, p, _ in DEMO_USERS)
+                + f"\n  MQTT broker: {rt.mqtt_url}   data: {settings.data_dir}/\n"
+                "  Ctrl-C stops it.\n",
+                flush=True,
+            )
         runtime.wait_forever(rt)
         return 0
     finally:
@@ -149,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hazwatch: {exc}", file=sys.stderr)
         return 2
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log on the console
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     return run(settings, command)
 
 

@@ -55,6 +55,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8050
     admin_password: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)  # None: generated in data_dir
     retention_days: int = 90
     spool_max_mb: int = 1024
     batch_max_points: int = 5000
@@ -101,6 +102,7 @@ OPTIONS: dict[str, tuple[Any, str]] = {
     "host": (str, "web server address (default 127.0.0.1)"),
     "port": (int, "web server port (default 8050)"),
     "admin_password": (str, "password of the user 'admin' on first start"),
+    "secret_key": (str, "key signing web session cookies (default: generated in data_dir)"),
     "retention_days": (int, "days of readings kept (>= 30; default 90)"),
     "spool_max_mb": (int, "on-disk spool bound while InfluxDB is down (MB)"),
     "batch_max_points": (int, "points per store write"),
@@ -272,5 +274,7 @@ def _validate(s: Settings, problems: list[str]) -> None:
         problems.append("batch_max_points: must be 100..50000")
     if not 5 <= s.batch_max_wait_ms <= 10000:
         problems.append("batch_max_wait_ms: must be 5..10000")
+    if s.secret_key is not None and len(s.secret_key) < 16:
+        problems.append("secret_key: must have at least 16 characters")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append(f"log_level: {s.log_level!r} must be DEBUG, INFO, WARNING or ERROR")

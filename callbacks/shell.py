@@ -1,0 +1,79 @@
+"""Shell callbacks: routing, language switch, header labels, clock and system health."""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, callback, clientside_callback
+
+from layouts import ids, shell, wall
+from layouts.i18n import normalise, t
+from monitoring import wall_view
+from monitoring.users import ROLES
+from monitoring.web_session import current_session_user
+
+
+@callback(
+    Output(ids.LANG, "data"),
+    Input(ids.LANG_SWITCH, "n_clicks"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
+def switch_language(_clicks: int, lang: str | None) -> str:
+    """Toggle between English and Chinese."""
+    return "en" if normalise(lang) == "zh" else "zh"
+
+
+@callback(
+    Output(ids.PAGE, "children"),
+    Output(ids.NAV, "children"),
+    Output(ids.USER_MENU, "children"),
+    Output(ids.CENTRE_NAME, "children"),
+    Output(ids.LANG_SWITCH, "children"),
+    Input(ids.URL, "pathname"),
+    Input(ids.LANG, "data"),
+)
+def route(pathname: str | None, lang: str | None) -> tuple:
+    """Show the page at `pathname` in the chosen language, if the user's role allows it."""
+    lang = normalise(lang)
+    pathname = pathname or "/"
+    user = current_session_user()
+    can = {role: bool(user and user.can(role)) for role in ROLES}
+    needed = {path: role for path, _label, role in shell.PAGES}
+    if pathname not in needed:
+        page = shell.message_page("page.not_found", lang)
+    elif not can[needed[pathname]]:
+        page = shell.message_page("page.forbidden", lang)
+    elif pathname == "/":
+        page = wall.layout(lang)
+    else:
+        page = shell.message_page("page.coming", lang)
+    return (
+        page,
+        shell.nav_links(pathname, lang, can),
+        shell.user_menu(user.id if user else None, user.role if user else None, lang),
+        shell.centre_name(lang),
+        t("nav.language", lang),
+    )
+
+
+@callback(
+    Output(ids.HEALTH, "children"),
+    Input(ids.HEALTH_INTERVAL, "n_intervals"),
+    Input(ids.LANG, "data"),
+)
+def refresh_health(_n: int | None, lang: str | None) -> list:
+    """Show broker, store and data freshness from the (cached) wall snapshot."""
+    snap = wall_view.current().snapshot()
+    return shell.health_badges(snap.health, snap.newest_reading_ms, snap.now_ms, normalise(lang))
+
+
+# The clock runs in the browser: no server round trip every second.
+clientside_callback(
+    """function(_n) {
+        const d = new Date();
+        const p = (x) => String(x).padStart(2, "0");
+        return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " "
+            + p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+    }""",
+    Output(ids.CLOCK, "children"),
+    Input(ids.CLOCK_INTERVAL, "n_intervals"),
+)

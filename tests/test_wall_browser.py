@@ -1,0 +1,101 @@
+"""The wall display in a real browser: sign in as viewer, see it, offline, live, no phones."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+import requests
+
+from tests.browser import browser_page, chromium_path, log_in, wait_for_wall
+from tests.conftest import missing_service
+from tests.e2e_support import Gateway, HazwatchProcess, write_registry
+from tests.services import wait_for
+
+pytestmark = pytest.mark.services
+
+VIEWER = ("wall", "viewer-pass-1")
+# The registry's contacts have +86 mobile numbers (13x-19x, 11 digits).
+PHONE = re.compile(r"\+86|(?<!\d)1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?!\d)")
+
+
+@pytest.fixture(scope="module")
+def browser_ready() -> None:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        missing_service("playwright is not installed (pip install -r requirements.txt)")
+    if not chromium_path():
+        missing_service("chromium is not installed (Debian package 'chromium')")
+
+
+@pytest.fixture
+def app(tmp_path, mosquitto, browser_ready):
+    app = HazwatchProcess(
+        tmp_path / "app",
+        mqtt_url=mosquitto.url,
+        influx_url=None,
+        influx_db="hazmon",
+        registry=write_registry(tmp_path),
+        extra_env={"HAZMON_MQTT_CLIENT_ID": f"ingest-{uuid.uuid4().hex[:8]}"},
+    )
+    app.start()
+    r = requests.post(
+        f"{app.base}/users",
+        auth=("admin", "admin-secret-1"),
+        timeout=10,
+        json={"username": VIEWER[0], "password": VIEWER[1], "role": "viewer"},
+    )
+    assert r.status_code == 201, r.text
+    yield app
+    app.stop()
+
+
+@pytest.fixture
+def gateway(mosquitto):
+    gw = Gateway(mosquitto.port, f"gw-{uuid.uuid4().hex[:8]}")
+    yield gw
+    gw.close()
+
+
+def test_viewer_sees_the_wall_offline_in_both_languages_without_phone_numbers(app) -> None:
+    site = f"http://127.0.0.1:{app.port}"
+    with browser_page() as page:
+        page.goto(site + "/")
+        assert "/login" in page.url
+        log_in(page, site, *VIEWER)
+        wait_for_wall(page)
+        assert page.inner_text(".hz-grid").startswith("Test Fertilizer")
+        assert page.locator(".hz-nav-link").all_inner_texts() == ["Wall"]  # viewer: no admin
+        page.click(".hz-lang")
+        page.wait_for_selector(".hz-grid .hz-ent-name:text('测试化肥')")
+        text = page.inner_text("body")
+        assert "监测企业" in text and "Enterprises monitored" not in text
+        assert not PHONE.search(text), PHONE.search(text)
+        assert "139" not in page.content()
+        assert page.outside_requests == []
+
+
+def test_a_new_alarm_reaches_the_wall_within_two_seconds(app, gateway) -> None:
+    site = f"http://127.0.0.1:{app.port}"
+    with browser_page() as page:
+        log_in(page, site, *VIEWER)
+        wait_for_wall(page)
+        assert page.locator(".hz-feed-row.hz-sev-red").count() == 0
+        gateway.publish(
+            "hazmon/e1/s1/telemetry",
+            {"ts": int(time.time() * 1000), "sensor": "NH3-1", "value": 120.0},
+        )
+
+        def alarm_raised() -> bool:
+            alarms = app.get("/alarms", auth=VIEWER, state="open").json()["alarms"]
+            return any(a["source"] == "sensor:NH3-1" for a in alarms)
+
+        wait_for(alarm_raised, 15, what="the ammonia alarm in the alarm book")
+        start = time.monotonic()
+        page.wait_for_selector(".hz-feed-row.hz-sev-red.hz-unack", timeout=5000)
+        assert time.monotonic() - start <= 2.2
+        assert page.inner_text(".hz-grid .hz-ent-red .hz-ent-name") == "Test Fertilizer"
+        assert page.inner_text(".hz-kpis .hz-sev-red .hz-sev-n") == "1"
