@@ -31,29 +31,6 @@ T0 = 1_764_381_600_000  # 2025-11-29T02:00:00Z
 BATCH_BOUND_S = 3.0  # generous: measured well under 0.1 s on both backends
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
-    """A URL of an empty database: a SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hazwatch.db'}"
-    return request.getfixturevalue("postgres_url")
-
-
-@pytest.fixture
-def db(db_url):
-    database = Database(db_url)
-    database.start()
-    yield database
-    database.close()
-
-
-@pytest.fixture
-def second_db(db_url, db):
-    """Another process's view of the same database (e.g. the web next to the ingest)."""
-    other = Database(db_url)
-    other.start()
-    yield other
-    other.close()
 
 
 def make_reject(
