@@ -30,6 +30,7 @@ from bench.ingest import bench_registry, percentile, run_once, stored_count  # n
 from tests.services import InfluxServer, MosquittoServer, find_binary, free_port  # noqa: E402
 
 PROBE_EVERY_S = 0.5
+LOG_LEVEL = os.environ.get("BENCH_INGEST_LOG_LEVEL", "WARNING")  # DEBUG: per-batch timings
 SENSORS = 500
 
 
@@ -75,7 +76,7 @@ def latency_run(workdir: Path, rate: int, seconds: float) -> dict:
         [sys.executable, str(ROOT / "app.py"), "ingest", "--registry", str(registry),
          "--mqtt-url", broker.url, "--influx-url", influx.url, "--influx-db", "bench",
          "--db-url", f"sqlite:///{db_file}", "--data-dir", str(workdir / "data"),
-         "--no-simulate", "--port", str(free_port()), "--log-level", "WARNING"],
+         "--no-simulate", "--port", str(free_port()), "--log-level", LOG_LEVEL],
         cwd=ROOT, env=dict(os.environ, HAZMON_ADMIN_PASSWORD="bench-admin-1"),
         stdout=open(workdir / "ingest.log", "ab"), stderr=-2)
     import paho.mqtt.publish as single
@@ -127,14 +128,21 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rate", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--burst", type=int, default=200_000)
+    parser.add_argument("--burst", type=int, default=200_000, help="0: skip the burst runs")
+    parser.add_argument("--keep-log", type=Path, help="copy the ingest's log here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hz-alarm-bench-") as tmp:
         result = latency_run(Path(tmp), args.rate, args.seconds)
+        if args.keep_log:
+            import shutil
+
+            shutil.copy(Path(tmp) / "ingest.log", args.keep_log)
     print(json.dumps(result), flush=True)
     print(f"  alarm latency under {args.rate:,} readings/s: p50 {result['p50_ms']} ms, "
           f"p99 {result['p99_ms']} ms ({result['alarms_raised']}/{result['probes']} probes "
           "raised; target p99 < 250 ms)", flush=True)
+    if not args.burst:
+        return 0
     figures = {}
     for label, extra in (("rules on", ()), ("rules off", ("--no-rules",))):
         with tempfile.TemporaryDirectory(prefix="hz-alarm-bench-") as tmp:

@@ -200,7 +200,13 @@ class IntakePipeline:
                 c.rejected_readings += len(parsed.partial_rejections)
                 for r in parsed.partial_rejections:
                     c.by_code[r.code] = c.by_code.get(r.code, 0) + 1
-            if b.points >= self.batch_max_points or len(b.tokens) >= self.batch_max_messages:
+            if (
+                len(b.tokens) == 1
+                or b.points >= self.batch_max_points
+                or len(b.tokens) >= self.batch_max_messages
+            ):
+                # The first message starts the batch's age clock in the writer, which may
+                # be idle-waiting; a full batch is written at once.
                 self._cond.notify()
 
     def _batch_for_append(self) -> _Batch:
@@ -272,6 +278,7 @@ class IntakePipeline:
 
     def _commit(self, batch: _Batch) -> None:
         """Make a batch durable, retrying until it is; then acknowledge its messages."""
+        t_start = time.monotonic()
         while True:
             try:
                 self._write_points(batch.readings, batch.presence)
@@ -302,6 +309,7 @@ class IntakePipeline:
                 )
                 if self._wait_or_stop(SIDE_STORE_RETRY_S):
                     return
+        t_books = time.monotonic()
         # Rules see the batch before its messages are acknowledged: a crash in between
         # redelivers them, so no alarm a reading should raise is lost.
         stored = StoredBatch(batch.readings, batch.presence, batch.permits, batch.statuses)
@@ -314,6 +322,12 @@ class IntakePipeline:
         with self._cond:
             self._in_flight_points -= batch.points
             self._cond.notify_all()
+        if log.isEnabledFor(logging.DEBUG):
+            done = time.monotonic()
+            log.debug("batch of %d messages, %d points: waited %.0f ms, stored %.0f ms, "
+                      "rules %.0f ms", len(batch.tokens), batch.points,
+                      (t_start - batch.first_ms) * 1000, (t_books - t_start) * 1000,
+                      (done - t_books) * 1000)
 
     def _wait_or_stop(self, seconds: float) -> bool:
         with self._cond:
