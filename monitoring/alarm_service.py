@@ -22,7 +22,10 @@ log = logging.getLogger(__name__)
 
 TICK_S = 1.0
 HOUSEKEEPING_S = 10.0
-PERMIT_REFRESH_S = 5.0
+# Permits recorded through the web (another process) reach the rules within this time.
+PERMIT_REFRESH_S = 1.0
+# The rules need permits that ended recently too ("permit expired, people still in zone").
+PERMIT_LOOKBACK_MS = 24 * 3600 * 1000
 
 
 class AlarmService:
@@ -47,7 +50,7 @@ class AlarmService:
         """Restore open alarms and permits into the engine, then start ticking."""
         open_keys = self.book.open_keys()
         self.engine.restore_active(open_keys.keys(), open_keys)
-        self.engine.load_permits(self.permits.list())
+        self.engine.load_permits(self._recent_permits())
         self._last_permit_refresh = time.monotonic()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="alarm-ticker", daemon=True)
@@ -83,10 +86,13 @@ class AlarmService:
         """Run time-based rules and alarm housekeeping once."""
         now_ms = self._now_ms()
         mono = time.monotonic()
+        permits = None
+        if mono - self._last_permit_refresh >= PERMIT_REFRESH_S:
+            self._last_permit_refresh = mono
+            permits = self._recent_permits()  # read outside the lock: intake keeps going
         with self._lock:
-            if mono - self._last_permit_refresh >= PERMIT_REFRESH_S:
-                self._last_permit_refresh = mono
-                self.engine.load_permits(self.permits.list())
+            if permits is not None:
+                self.engine.load_permits(permits)
             self._apply(self.engine.on_tick(now_ms), now_ms)
         if mono - self._last_housekeeping >= HOUSEKEEPING_S:
             self._last_housekeeping = mono
@@ -106,6 +112,9 @@ class AlarmService:
                      change.alarm.message)
         if changes and self.on_changes:
             self.on_changes(changes)
+
+    def _recent_permits(self) -> list:
+        return self.permits.list(ending_after_ms=self._now_ms() - PERMIT_LOOKBACK_MS)
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)

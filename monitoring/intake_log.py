@@ -296,6 +296,7 @@ class PermitBook:
         zone: str | None = None,
         active_at_ms: int | None = None,
         status: str | None = None,
+        ending_after_ms: int | None = None,
     ) -> list[Permit]:
         """Return permits matching every given filter (active: start <= t < end)."""
         t = permit_table
@@ -310,6 +311,8 @@ class PermitBook:
                 query = query.where(column == value)
         if active_at_ms is not None:
             query = query.where(t.c.start_ms <= active_at_ms, t.c.end_ms > active_at_ms)
+        if ending_after_ms is not None:
+            query = query.where(t.c.end_ms > ending_after_ms)
         with self.db.engine.connect() as conn:
             return [_permit(r) for r in conn.execute(query).mappings()]
 

@@ -107,13 +107,24 @@ def test_night_patrol_raises_exactly_one_orange_suspected_special_operation(app,
     assert "6 people in Ammonia tanks" in alarm["message"] and "no permit" in alarm["message"]
 
 
-def test_covering_approved_permit_prevents_the_alarm(app, gateway):
+@pytest.mark.parametrize("reported_by", ["gateway", "inspector"])
+def test_covering_approved_permit_prevents_the_alarm(app, gateway, reported_by):
     start = datetime.now(UTC) - timedelta(hours=1)
-    gateway.publish("hazmon/e1/s1/permit", {
-        "permit": "DH-1", "type": "hot_work", "zone": "Z1", "status": "approved",
-        "start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat(),
-        "workers": 6, "supervisor": "Wang Qiang"})
-    gateway.wait_all()
+    permit = {"permit": "DH-1", "type": "hot_work", "zone": "Z1", "status": "approved",
+              "start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat(),
+              "workers": 6, "supervisor": "Wang Qiang"}
+    if reported_by == "gateway":
+        gateway.publish("hazmon/e1/s1/permit", permit)
+        gateway.wait_all()
+    else:  # reported by phone and recorded by an inspector
+        body = {"enterprise": "e1", "site": "s1", **permit}
+        refused = requests.post(f"{app.base}/permits", json=body, auth=VIEWER, timeout=10)
+        assert refused.status_code == 403
+        bad = requests.post(f"{app.base}/permits", json={**body, "type": "dancing"},
+                            auth=INSPECTOR, timeout=10)
+        assert bad.status_code == 400 and "type" in bad.json()["error"]
+        r = requests.post(f"{app.base}/permits", json=body, auth=INSPECTOR, timeout=10)
+        assert r.status_code == 201 and r.json()["permit"] == "DH-1"
     wait_for(lambda: app.get("/permits", auth=VIEWER).json()["permits"], 10,
              what="permit stored")
     with Crowd(gateway, 6):
