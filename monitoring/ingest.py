@@ -87,6 +87,7 @@ class IngestService:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.publish_handler = self._on_publish
         client.on_subscribe = self._on_subscribe
         self.pipeline.ack = self._ack
         self.pipeline.status_extra = self.status
@@ -163,6 +164,14 @@ class IngestService:
         self.connected.clear()
         if reason.is_failure:
             log.warning("disconnected from broker: %s; reconnecting", reason)
+
+    def _on_publish(self, topic: bytes, payload: bytes, mid: int, qos: int) -> None:
+        # A topic that is not UTF-8 still reaches intake, to be rejected and kept.
+        text = topic.decode("utf-8", "replace")
+        try:
+            self.pipeline.offer(text, payload, (mid, qos))
+        except Exception:  # never let one message kill the network loop
+            log.exception("intake failed on a message from %r", text[:200])
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:

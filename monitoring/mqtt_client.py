@@ -10,6 +10,7 @@ buffer holds data. Everything else (protocol, reconnect, acks) is paho's.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode
@@ -20,12 +21,55 @@ _PUBACK_HEAD = bytes([_PUBACK, 2])
 MAX_PACKETS_PER_ROUND = 20000  # then let paho's loop write PUBACKs and pings
 
 
+PublishHandler = Callable[[bytes, bytes, int, int], None]
+
+
 class BufferedClient(mqtt.Client):
-    """paho's client with buffered socket reads."""
+    """paho's client with buffered socket reads and an optional lean PUBLISH path."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._rbuf = bytearray()
+        # When set, QoS 0/1 PUBLISH packets go straight to it as (topic, payload, mid, qos),
+        # skipping paho's MQTTMessage, MQTT 5 property objects and topic matching, which
+        # cost more than the rest of intake per message. We never announce a Topic Alias
+        # Maximum, so the broker sends every topic in full.
+        self.publish_handler: PublishHandler | None = None
+
+    def _handle_publish(self) -> MQTTErrorCode:
+        handler = self.publish_handler
+        header = self._in_packet["command"]
+        qos = (header & 0x06) >> 1
+        if handler is None or qos == 2:
+            return super()._handle_publish()
+        packet = self._in_packet["packet"]
+        end = len(packet)
+        if end < 2:
+            return MQTTErrorCode.MQTT_ERR_PROTOCOL
+        pos = 2 + int.from_bytes(packet[0:2], "big")
+        topic = bytes(packet[2:pos])
+        mid = 0
+        if qos:
+            mid = int.from_bytes(packet[pos : pos + 2], "big")
+            pos += 2
+        if self._protocol == mqtt.MQTTv5:
+            length, shift = 0, 0
+            while True:  # property length, a variable byte integer; the properties are skipped
+                if pos >= end or shift > 21:
+                    return MQTTErrorCode.MQTT_ERR_PROTOCOL
+                byte = packet[pos]
+                pos += 1
+                length |= (byte & 0x7F) << shift
+                shift += 7
+                if not byte & 0x80:
+                    break
+            pos += length
+        if pos > end:
+            return MQTTErrorCode.MQTT_ERR_PROTOCOL
+        handler(topic, bytes(packet[pos:]), mid, qos)
+        if qos == 1 and not self._manual_ack:
+            return self._send_puback(mid)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if not self._rbuf:
