@@ -44,6 +44,17 @@ class _Watched:
     debounce: LevelDebounce
     last_ts: int | None = None
     value: float | None = None  # last good value
+    # Strictly between these a normal sensor stays normal: the hot path skips the debounce.
+    inside_above: float = float("-inf")
+    inside_below: float = float("inf")
+
+    def set_bounds(self) -> None:
+        """Derive the normal band from the limits."""
+        lim = self.limits
+        lows = [v for v in (lim.low, lim.low_low) if v is not None]
+        highs = [v for v in (lim.high, lim.high_high) if v is not None]
+        self.inside_above = max(lows) if lows else float("-inf")
+        self.inside_below = min(highs) if highs else float("inf")
 
 
 class LimitRule(SiteRule):
@@ -74,6 +85,7 @@ class LimitRule(SiteRule):
             elif w.debounce.level is not None and getattr(limits, w.debounce.level) is None:
                 w.debounce.restore()  # its level is gone: the next reading tells
             w.sensor, w.limits = sensor, limits
+            w.set_bounds()
             w.delay_ms = int(sensor.delay_s * 1000)
             w.gas = sensor.kind.startswith(GAS_KIND_PREFIX)
             watched[sensor.id] = w
@@ -100,8 +112,12 @@ class LimitRule(SiteRule):
             if r.quality != "good":
                 w.debounce.interrupt()
                 continue
-            w.value = r.value
-            level = w.debounce.update(w.limits, r.value, r.ts_ms, w.delay_ms)
+            w.value = value = r.value
+            debounce = w.debounce
+            if debounce.active is None and w.inside_above < value < w.inside_below:
+                debounce.interrupt()  # normal and staying normal: nothing can change
+                continue
+            level = debounce.update(w.limits, value, r.ts_ms, w.delay_ms)
             signal = self._signal(w, level, r.ts_ms, now_ms)
             if signal is not None:
                 out.append(signal)
