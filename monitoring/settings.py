@@ -59,7 +59,7 @@ class Settings:
     retention_days: int = 90
     spool_max_mb: int = 1024
     batch_max_points: int = 5000
-    batch_max_wait_ms: int = 100
+    batch_max_wait_ms: int = 50
     log_level: str = "INFO"
 
     @property
