@@ -101,6 +101,9 @@ class InfluxStore:
         # A Session does no I/O until used; it keeps connections alive between batches.
         self._session = requests.Session()
         self._session.auth = (username, password or "") if username else None
+        # Credentials and proxies come from settings only; without this, requests reads
+        # ~/.netrc and proxy variables on every write (measured: a few % of intake CPU).
+        self._session.trust_env = False
         self._write_lock = threading.Lock()  # one write in flight per store
         self._closed = threading.Event()  # wakes a write that waits to retry
 
