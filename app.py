@@ -49,12 +49,14 @@ def create_web_app(rt: runtime.Runtime) -> Any:
     """Build the Dash app (sessions, shell, pages) with the API mounted on its Flask server."""
     import dash
 
+    import callbacks.console  # noqa: F401
     import callbacks.shell  # noqa: F401  (registers the callbacks of the shell and pages)
     import callbacks.wall  # noqa: F401
     from layouts import shell
     from layouts.login import login_page
     from monitoring.api import ApiContext, create_api, health_report
     from monitoring.api_alarms import AlarmApiContext, alarm_routes
+    from monitoring.console_view import ConsoleView
     from monitoring.readmodels import ReadModels
     from monitoring.wall_view import WallView
     from monitoring.web_session import install_sessions, load_secret_key
@@ -87,6 +89,14 @@ def create_web_app(rt: runtime.Runtime) -> Any:
         store=rt.store,
         registry=lambda: rt.registry,
         health=lambda: health_report(ctx),
+    ).install(app.server)
+    ConsoleView(
+        alarms=rt.alarms,
+        calls=rt.calls,
+        lookups=rt.lookups,
+        permits=rt.books.permits,
+        store=rt.store,
+        registry=lambda: rt.registry,
     ).install(app.server)
     ctx.extra_routes.append(
         alarm_routes(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import Input, Output, State, callback, clientside_callback
 
-from layouts import ids, shell, wall
+from layouts import console, ids, shell, wall
 from layouts.i18n import normalise, t
 from monitoring import wall_view
 from monitoring.users import ROLES
@@ -44,6 +44,8 @@ def route(pathname: str | None, lang: str | None) -> tuple:
         page = shell.message_page("page.forbidden", lang)
     elif pathname == "/":
         page = wall.layout(lang)
+    elif pathname == "/console":
+        page = console.layout(lang, can_act=can["inspector"])
     else:
         page = shell.message_page("page.coming", lang)
     return (

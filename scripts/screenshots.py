@@ -1,9 +1,11 @@
-"""Save screenshots of the wall display: python scripts/screenshots.py [--url URL].
+"""Save screenshots of the wall and the console: python scripts/screenshots.py [--url URL].
 
 Without --url it starts the demo on a free port (its own data folder), plays a few incidents
 at ten times speed against its broker so the wall has alarms to show, acknowledges one,
 signs in as the viewer and writes
-docs/screenshots/wall-1920x1080.png and wall-3840x2160.png (plus -zh variants).
+docs/screenshots/wall-1920x1080.png and wall-3840x2160.png (plus -zh variants); then signs in
+as the inspector, opens the suspected special operation on the console with its contacts and
+writes docs/screenshots/console-1920x1080.png.
 """
 
 from __future__ import annotations
@@ -107,6 +109,35 @@ def shoot(base: str, warmup_s: float) -> list[Path]:
     return saved
 
 
+def shoot_console(base: str, warmup_s: float) -> Path:
+    """Sign in as the inspector, open the special-operation alarm and its contacts, save it."""
+    auth = ("inspector", "inspector-demo")
+    deadline = time.monotonic() + 90  # the night patrol comes last among the incidents
+    while True:
+        alarms = requests.get(f"{base}/api/v1/alarms", auth=auth, timeout=10).json()["alarms"]
+        if any(a["rule"] == "special_operation" for a in alarms) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    if not alarms:
+        raise SystemExit("no open alarm to show on the console")
+    chosen = next((a for a in alarms if a["rule"] == "special_operation"), alarms[0])
+    path = OUT / "console-1920x1080.png"
+    with browser_page(1920, 1080) as page:
+        log_in(page, base, "inspector", "inspector-demo")
+        page.goto(base + "/console")
+        row = page.locator(f".hz-console-grid .ag-row[row-id='{chosen['id']}']")
+        row.wait_for(timeout=15000)
+        row.click()
+        page.wait_for_selector(".hz-detail-head")
+        page.click("#console-contacts-button")
+        page.wait_for_selector(".hz-contact")
+        page.wait_for_timeout(warmup_s * 1000)
+        page.screenshot(path=str(path))
+        if page.outside_requests:
+            raise SystemExit(f"requests left the machine: {page.outside_requests[:5]}")
+    return path
+
+
 def main() -> int:
     """Start or use an app, take the screenshots, print their paths."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -123,6 +154,7 @@ def main() -> int:
     if args.url:
         for path in shoot(args.url.rstrip("/"), args.warmup):
             print(path)
+        print(shoot_console(args.url.rstrip("/"), args.warmup))
         return 0
     with tempfile.TemporaryDirectory(prefix="hazwatch-shots-") as tmp:
         proc, base, broker = start_demo(Path(tmp))
@@ -132,6 +164,7 @@ def main() -> int:
             acknowledge_one(base)
             for path in shoot(base, args.warmup):
                 print(path)
+            print(shoot_console(base, args.warmup))
         finally:
             incidents.kill()
             incidents.wait()

@@ -99,6 +99,7 @@ def test_inspector_looks_up_contacts_logs_a_call_and_acknowledges(app, gateway) 
         page.click("#console-ack-submit")
         page.wait_for_selector(".hz-result .hz-ok:text('Alarm acknowledged')")
         page.wait_for_selector(".hz-history-call")
+        page.wait_for_selector(".hz-history-what:text('acknowledged')")
         history = page.inner_text(".hz-history")
         assert "acknowledged" in history and "Called the duty officer" in history
         assert on_duty in page.inner_text(".hz-history-call")

@@ -1,0 +1,211 @@
+"""Alarm console callbacks: refresh the table, show one alarm, contacts, log call, ack, shelve.
+
+Every callback that shows phone numbers or changes an alarm checks on the server that the
+signed-in user is an inspector (or admin), whatever the page showed.
+"""
+
+from __future__ import annotations
+
+from dash import Input, Output, State, callback, ctx, no_update
+
+from layouts import console, ids
+from layouts.i18n import normalise, t
+from monitoring import console_view
+from monitoring.alarms import AlarmError, AlarmNotFound
+from monitoring.web_session import current_session_user
+
+
+@callback(
+    Output(ids.CONSOLE_GRID, "rowData"),
+    Output(ids.CONSOLE_COUNT, "children"),
+    Input(ids.CONSOLE_INTERVAL, "n_intervals"),
+    Input(ids.CONSOLE_BUMP, "data"),
+    Input(ids.LANG, "data"),
+)
+def refresh_rows(_n: int | None, _bump: int | None, lang: str | None) -> tuple[list, str]:
+    """Rebuild the table's rows; the grid keeps selection, sort and filters by row id."""
+    lang = normalise(lang)
+    rows = console.grid_rows(console_view.current().rows(lang), lang)
+    return rows, t("console.count", lang, n=len(rows))
+
+
+@callback(
+    Output(ids.CONSOLE_SELECTED, "data"),
+    Input(ids.CONSOLE_GRID, "selectedRows"),
+    State(ids.CONSOLE_SELECTED, "data"),
+)
+def select(selected: list | None, current: int | None) -> int | None:
+    """Remember the selected alarm (a refresh that drops the row keeps the detail open)."""
+    if not selected:
+        return no_update
+    alarm_id = int(selected[0]["id"])
+    return no_update if alarm_id == current else alarm_id
+
+
+@callback(
+    Output(ids.CONSOLE_DETAIL_BODY, "children"),
+    Output(ids.CONSOLE_TREND, "figure"),
+    Output(ids.CONSOLE_PERMITS, "children"),
+    Output(ids.CONSOLE_HISTORY, "children"),
+    Output(ids.CONSOLE_DETAIL, "className"),
+    Input(ids.CONSOLE_SELECTED, "data"),
+    Input(ids.CONSOLE_BUMP, "data"),
+    Input(ids.LANG, "data"),
+)
+def show_detail(alarm_id: int | None, _bump: int | None, lang: str | None) -> tuple:
+    """Show the selected alarm's detail, trend, permits and history."""
+    lang = normalise(lang)
+    detail = None
+    if alarm_id is not None:
+        user = current_session_user()
+        detail = console_view.current().detail(alarm_id, lang, console_view.can_act(user))
+    css = "hz-panel hz-console-detail" + ("" if detail else " hz-empty")
+    return (
+        console.detail_body(detail, lang),
+        console.trend_figure(detail.trend if detail else None, lang),
+        console.permits_list(detail.permits if detail else (), lang),
+        console.history_list(detail, lang),
+        css,
+    )
+
+
+@callback(
+    Output(ids.CONSOLE_CALL_CONTACT, "options"),
+    Output(ids.CONSOLE_CALL_CONTACT, "value"),
+    Output(ids.CONSOLE_CALL_NOTE, "value"),
+    Output(ids.CONSOLE_CONTACTS, "children"),
+    Output(ids.CONSOLE_ACK_COMMENT, "value"),
+    Output(ids.CONSOLE_RESULT, "children", allow_duplicate=True),
+    Input(ids.CONSOLE_SELECTED, "data"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
+def reset_forms(alarm_id: int | None, lang: str | None) -> tuple:
+    """Prepare the forms for a newly selected alarm: its contacts and the call-note reminder."""
+    lang = normalise(lang)
+    if alarm_id is None or not console_view.can_act(current_session_user()):
+        return [], None, "", [], "", []
+    detail = console_view.current().detail(alarm_id, lang, include_phones=False)
+    if detail is None:
+        return [], None, "", [], "", []
+    names = detail.contact_names
+    return console.contact_options(names), None, detail.reminder, [], "", []
+
+
+@callback(
+    Output(ids.CONSOLE_CONTACTS, "children", allow_duplicate=True),
+    Output(ids.CONSOLE_CALL_CONTACT, "value", allow_duplicate=True),
+    Input(ids.CONSOLE_CONTACTS_BUTTON, "n_clicks"),
+    State(ids.CONSOLE_SELECTED, "data"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
+def show_contacts(_clicks: int, alarm_id: int | None, lang: str | None) -> tuple:
+    """Show the contacts in call order (recorded as a look-up); preselect the first to call."""
+    lang = normalise(lang)
+    user = current_session_user()
+    if not console_view.can_act(user):
+        return [console.result("console.error.forbidden", lang, ok=False)], no_update
+    if alarm_id is None:
+        return [console.result("console.error.no_alarm", lang, ok=False)], no_update
+    contacts = console_view.current().contacts(alarm_id, user.id, lang)
+    first = contacts[0].name if contacts else no_update
+    return console.contacts_list(contacts, lang), first
+
+
+@callback(
+    Output(ids.CONSOLE_RESULT, "children"),
+    Output(ids.CONSOLE_BUMP, "data"),
+    Input(ids.CONSOLE_CALL_SUBMIT, "n_clicks"),
+    Input(ids.CONSOLE_ACK_SUBMIT, "n_clicks"),
+    Input(ids.CONSOLE_SHELVE_SUBMIT, "n_clicks"),
+    State(ids.CONSOLE_SELECTED, "data"),
+    State(ids.CONSOLE_CALL_CONTACT, "value"),
+    State(ids.CONSOLE_CALL_OUTCOME, "value"),
+    State(ids.CONSOLE_CALL_NOTE, "value"),
+    State(ids.CONSOLE_ACK_COMMENT, "value"),
+    State(ids.CONSOLE_ACK_DISPOSITION, "value"),
+    State(ids.CONSOLE_SHELVE_MINUTES, "value"),
+    State(ids.CONSOLE_SHELVE_REASON, "value"),
+    State(ids.CONSOLE_BUMP, "data"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
+def act(
+    _call: int,
+    _ack: int,
+    _shelve: int,
+    alarm_id: int | None,
+    contact: str | None,
+    outcome: str | None,
+    note: str | None,
+    comment: str | None,
+    disposition: str | None,
+    minutes: object,
+    reason: str | None,
+    bump: int | None,
+    lang: str | None,
+) -> tuple:
+    """Log a call, acknowledge or shelve the selected alarm, as the signed-in inspector."""
+    lang = normalise(lang)
+    action = {
+        ids.CONSOLE_CALL_SUBMIT: "call",
+        ids.CONSOLE_ACK_SUBMIT: "ack",
+        ids.CONSOLE_SHELVE_SUBMIT: "shelve",
+    }.get(ctx.triggered_id)
+    if action is None:
+        return no_update, no_update
+    user = current_session_user()
+    key = check_action(
+        action, console_view.can_act(user), alarm_id, contact, outcome, comment, minutes, reason
+    )
+    if key:
+        return console.result(key, lang, ok=False), no_update
+    view = console_view.current()
+    try:
+        if action == "call":
+            view.log_call(alarm_id, user.id, contact, outcome, note or "")
+        elif action == "ack":
+            view.acknowledge(alarm_id, user.id, comment, disposition)
+        else:
+            view.shelve(alarm_id, user.id, int(minutes), reason)
+    except AlarmNotFound:
+        return console.result("console.error.not_found", lang, ok=False), no_update
+    except AlarmError:
+        return console.result("console.error.state", lang, ok=False), no_update
+    except ValueError as exc:
+        return console.result("console.error.invalid", lang, ok=False, detail=exc), no_update
+    return console.result(f"console.done.{action}", lang, ok=True), (bump or 0) + 1
+
+
+def check_action(
+    action: str,
+    allowed: bool,
+    alarm_id: int | None,
+    contact: str | None,
+    outcome: str | None,
+    comment: str | None,
+    minutes: object,
+    reason: str | None,
+) -> str | None:
+    """Return the label key of why an action cannot be done, or None when it may be tried."""
+    if not allowed:
+        return "console.error.forbidden"
+    if alarm_id is None:
+        return "console.error.no_alarm"
+    if action == "call":
+        if not contact:
+            return "console.error.contact"
+        if not outcome:
+            return "console.error.outcome"
+    elif action == "ack":
+        if not (comment or "").strip():
+            return "console.error.comment"
+    elif action == "shelve":
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float):
+            return "console.error.minutes"
+        if minutes != int(minutes) or not 1 <= minutes <= 1440:
+            return "console.error.minutes"
+        if not (reason or "").strip():
+            return "console.error.reason"
+    return None

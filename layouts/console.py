@@ -1,0 +1,501 @@
+"""Alarm console: open alarms in a sortable, filterable table; one alarm's detail; whom to call.
+
+Builders are pure functions of the console read model (`monitoring/console_view.py`) and a
+language. Contacts (phone numbers) and the action forms are built only for inspectors and up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import dash_ag_grid as dag
+import plotly.graph_objects as go
+from dash import dcc, html
+
+from layouts import ids
+from layouts.i18n import TEXT, t
+from layouts.shell import elapsed_text
+from layouts.wall import rule_text
+from monitoring.alarm_model import DISPOSITIONS, SEVERITY_RANK
+from monitoring.calls import CALL_OUTCOMES
+from monitoring.console_view import AlarmDetail, AlarmRow, ContactRow, PermitRow, Trend
+
+REFRESH_MS = 3000
+SHELVE_DEFAULT_MINUTES = 30
+LIMIT_COLOURS = {
+    "high_high": "#e5322d",
+    "low_low": "#e5322d",
+    "high": "#f28c28",
+    "low": "#f28c28",
+    "max_people": "#f28c28",
+}
+GRID_THEME = (
+    "themeQuartz.withParams({backgroundColor: '#25282d', foregroundColor: '#d4d6d9', "
+    "headerBackgroundColor: '#2e3238', borderColor: '#3a3f46', accentColor: '#3d8fe6', "
+    "selectedRowBackgroundColor: '#3a4a5e', fontSize: 16, headerFontSize: 16, "
+    "oddRowBackgroundColor: '#292c31'})"
+)
+
+
+def layout(lang: str, can_act: bool) -> html.Div:
+    """Return the console page; callbacks fill the table every 3 s and the detail on selection."""
+    detail_columns = [
+        html.Div(
+            className="hz-console-col",
+            children=[
+                html.Div(id=ids.CONSOLE_DETAIL_BODY, className="hz-detail-body"),
+                html.H3(t("console.permits", lang), className="hz-needs-alarm"),
+                html.Div(id=ids.CONSOLE_PERMITS, className="hz-permits hz-needs-alarm"),
+                html.H3(t("console.history", lang), className="hz-needs-alarm"),
+                html.Div(id=ids.CONSOLE_HISTORY, className="hz-history hz-needs-alarm"),
+            ],
+        ),
+        html.Div(
+            className="hz-console-col hz-needs-alarm",
+            children=[
+                html.H3(t("console.trend", lang)),
+                dcc.Graph(
+                    id=ids.CONSOLE_TREND,
+                    figure=trend_figure(None, lang),
+                    config={"displayModeBar": False, "displaylogo": False},
+                    className="hz-trend",
+                ),
+            ],
+        ),
+    ]
+    if can_act:
+        detail_columns.append(actions(lang))
+    return html.Div(
+        className="hz-console",
+        children=[
+            dcc.Interval(id=ids.CONSOLE_INTERVAL, interval=REFRESH_MS),
+            dcc.Store(id=ids.CONSOLE_SELECTED),
+            dcc.Store(id=ids.CONSOLE_BUMP, data=0),
+            html.Section(
+                className="hz-panel hz-console-list",
+                children=[
+                    html.Div(
+                        [
+                            html.H2(t("console.title", lang)),
+                            html.Span(id=ids.CONSOLE_COUNT, className="hz-console-count"),
+                        ],
+                        className="hz-console-head",
+                    ),
+                    alarm_grid(lang),
+                ],
+            ),
+            html.Section(
+                id=ids.CONSOLE_DETAIL,
+                className="hz-panel hz-console-detail hz-empty",
+                children=detail_columns,
+            ),
+        ],
+    )
+
+
+def alarm_grid(lang: str) -> dag.AgGrid:
+    """Return the open-alarm table; row ids keep selection, sort and filters across refreshes."""
+
+    def col(field: str, key: str, **kw) -> dict:
+        return {"field": field, "headerName": t(key, lang), **kw}
+
+    return dag.AgGrid(
+        id=ids.CONSOLE_GRID,
+        rowData=[],
+        getRowId="params.data.row_id",
+        columnDefs=[
+            col(
+                "severity_rank",
+                "console.col.severity",
+                valueFormatter={"function": "params.data.severity_label"},
+                filterValueGetter={"function": "params.data.severity_label"},
+                cellClassRules={
+                    f"hz-cell-{s}": f"params.data.severity === '{s}'" for s in SEVERITY_RANK
+                },
+                width=130,
+                filter="agTextColumnFilter",
+                sort="asc",  # most severe first, then newest
+                sortIndex=0,
+            ),
+            col("state_label", "console.col.state", width=210),
+            col("enterprise", "console.col.enterprise", flex=2, minWidth=160),
+            col("zone", "console.col.zone", flex=1, minWidth=120),
+            col("rule_label", "console.col.rule", flex=1, minWidth=150),
+            col("message", "console.col.message", flex=3, minWidth=220),
+            col(
+                "raised",
+                "console.col.raised",
+                width=190,
+                sort="desc",
+                sortIndex=1,
+                filter="agTextColumnFilter",
+            ),
+            col(
+                "elapsed_s",
+                "console.col.elapsed",
+                width=130,
+                valueFormatter={"function": "params.data.elapsed"},
+                filter=False,
+            ),
+            col("count", "console.col.count", width=95, filter="agNumberColumnFilter"),
+        ],
+        defaultColDef={
+            "sortable": True,
+            "filter": True,
+            "floatingFilter": True,
+            "resizable": True,
+            "suppressHeaderMenuButton": True,
+        },
+        dashGridOptions={
+            "rowSelection": {
+                "mode": "singleRow",
+                "checkboxes": False,
+                "enableClickSelection": True,
+            },
+            "theme": {"function": GRID_THEME},
+            "animateRows": False,
+            "rowHeight": 38,
+            "localeText": {"noRowsToShow": t("feed.empty", lang)},
+        },
+        className="hz-console-grid",
+        style={"height": "100%", "width": "100%"},
+    )
+
+
+def state_text(state: str, lang: str) -> str:
+    """Return an alarm state's label."""
+    key = f"console.state.{state}"
+    return t(key, lang) if key in TEXT else state
+
+
+def grid_rows(rows: list[AlarmRow], lang: str) -> list[dict]:
+    """Return the table's rowData: labels translated, raw fields kept for sorting and colour."""
+    return [
+        {
+            "id": r.id,
+            "row_id": str(r.id),
+            "severity": r.severity,
+            "severity_rank": SEVERITY_RANK.get(r.severity, 99),
+            "severity_label": t(f"severity.{r.severity}", lang),
+            "state": r.state,
+            "state_label": state_text(r.state, lang),
+            "enterprise": r.enterprise_name,
+            "zone": r.zone_name or r.source,
+            "rule": r.rule,
+            "rule_label": rule_text(r.rule, lang),
+            "message": r.message,
+            "raised": r.raised_local,
+            "elapsed_s": r.elapsed_ms // 1000,
+            "elapsed": elapsed_text(r.elapsed_ms, lang),
+            "count": r.count,
+        }
+        for r in rows
+    ]
+
+
+def detail_body(detail: AlarmDetail | None, lang: str) -> list:
+    """Return the detail panel's header and fields (or the 'select an alarm' hint)."""
+    if detail is None:
+        return [html.Div(t("console.pick", lang), className="hz-detail-hint")]
+    r, a = detail.row, detail.alarm
+    fields = [
+        ("console.col.enterprise", r.enterprise_name),
+        ("console.field.site", r.site_name),
+        ("console.col.zone", r.zone_name or "—"),
+        ("console.field.source", r.source),
+        ("console.col.state", state_text(r.state, lang)),
+        ("console.col.raised", r.raised_local),
+        ("console.col.elapsed", elapsed_text(r.elapsed_ms, lang)),
+        ("console.col.count", str(r.count)),
+    ]
+    if a.get("value") is not None:
+        fields.append(("console.field.value", f"{a['value']:g}"))
+    if a.get("acked_by"):
+        fields.append(("console.field.acked", a["acked_by"]))
+    return [
+        html.Div(
+            [
+                html.Span(t(f"severity.{r.severity}", lang), className="hz-detail-sev"),
+                html.Span(f"#{r.id} {rule_text(r.rule, lang)}", className="hz-detail-rule"),
+            ],
+            className=f"hz-detail-head hz-sev-{r.severity}",
+        ),
+        html.Div(r.message, className="hz-detail-message"),
+        html.Dl(
+            [item for key, value in fields for item in (html.Dt(t(key, lang)), html.Dd(value))],
+            className="hz-fields",
+        ),
+    ]
+
+
+def permits_list(permits: tuple[PermitRow, ...], lang: str) -> list:
+    """Return the active permits of the alarm's zone."""
+    if not permits:
+        return [html.Div(t("console.permits.none", lang), className="hz-muted")]
+    return [
+        html.Div(
+            [
+                html.Span(f"{p.permit} · {p.type} · {p.status}", className="hz-permit-id"),
+                html.Span(f"{p.start_local} – {p.end_local}"),
+                html.Span(t("console.permit.workers", lang, n=p.workers))
+                if p.workers is not None
+                else None,
+                html.Span(p.supervisor) if p.supervisor else None,
+            ],
+            className="hz-permit",
+        )
+        for p in permits
+    ]
+
+
+def history_list(detail: AlarmDetail | None, lang: str) -> list:
+    """Return transitions and calls, newest first."""
+    if detail is None or not detail.history:
+        return [html.Div(t("console.history.none", lang), className="hz-muted")]
+    out = []
+    for h in reversed(detail.history):
+        if h.kind == "call":
+            key = f"console.outcome.{h.what}"
+            what = (
+                t("console.history.call", lang) + " · " + (t(key, lang) if key in TEXT else h.what)
+            )
+        else:
+            what = h.what.replace("_", " ")
+        out.append(
+            html.Div(
+                [
+                    html.Span(h.at_local, className="hz-history-at"),
+                    html.Span(what, className="hz-history-what"),
+                    html.Span(h.actor, className="hz-history-actor"),
+                    html.Span(h.text, className="hz-history-text"),
+                ],
+                className=f"hz-history-row hz-history-{h.kind}",
+            )
+        )
+    return out
+
+
+def _local_dt(ts_ms: int, tz: str) -> datetime:
+    return datetime.fromtimestamp(ts_ms / 1000, ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def trend_figure(trend: Trend | None, lang: str) -> go.Figure:
+    """Return the trend around an alarm with its limits and the alarm time drawn."""
+    fig = go.Figure()
+    fig.update_layout(
+        template="plotly_dark",
+        paper_bgcolor="#25282d",
+        plot_bgcolor="#1b1d21",
+        margin={"l": 50, "r": 20, "t": 30, "b": 40},
+        showlegend=False,
+        font={"size": 14, "color": "#d4d6d9"},
+        height=340,
+    )
+    if trend is None:
+        return fig
+    unit = trend.unit or (t("console.trend.people", lang) if trend.kind == "zone" else "")
+    fig.add_trace(
+        go.Scatter(
+            x=[_local_dt(ts, trend.tz) for ts, _ in trend.points],
+            y=[v for _, v in trend.points],
+            mode="lines",
+            line={
+                "color": "#d4d6d9",
+                "width": 2,
+                "shape": "hv" if trend.kind == "zone" else "linear",
+            },
+            name=trend.label,
+        )
+    )
+    for name, value in trend.limits.items():
+        fig.add_hline(
+            y=value,
+            line={"color": LIMIT_COLOURS.get(name, "#f28c28"), "dash": "dash", "width": 1.5},
+            annotation_text=f"{name.replace('_', ' ')} {value:g}",
+            annotation_position="top left",
+            annotation_font_color=LIMIT_COLOURS.get(name, "#f28c28"),
+        )
+    x = _local_dt(trend.alarm_ms, trend.tz)
+    fig.add_shape(
+        type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line={"color": "#8d939b", "dash": "dot"}
+    )
+    fig.add_annotation(
+        x=x,
+        y=1,
+        yref="paper",
+        text=t("console.trend.alarm", lang),
+        showarrow=False,
+        yanchor="bottom",
+    )
+    fig.update_layout(
+        title={
+            "text": f"{trend.label} {unit}".strip(),
+            "font": {"size": 15},
+            "x": 0.99,
+            "xanchor": "right",
+        }
+    )
+    if not trend.points:
+        fig.add_annotation(
+            text=t("console.trend.none", lang),
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+        )
+    return fig
+
+
+def phone_href(phone: str) -> str:
+    """Return a tel: link for a phone number as written in the registry."""
+    return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
+def contacts_list(contacts: list[ContactRow], lang: str) -> list:
+    """Return contacts in call order; the duty officer on shift now is highlighted."""
+    if not contacts:
+        return [html.Div(t("console.contacts.none", lang), className="hz-muted")]
+    return [
+        html.Div(
+            [
+                html.Div(
+                    [
+                        html.Span(c.name, className="hz-contact-name"),
+                        html.Span(c.role_title, className="hz-contact-role"),
+                        html.Span(t("console.on_duty", lang), className="hz-on-duty")
+                        if c.on_duty
+                        else None,
+                    ],
+                    className="hz-contact-who",
+                ),
+                html.A(c.phone, href=phone_href(c.phone), className="hz-contact-phone"),
+                html.Span(", ".join(c.shifts), className="hz-contact-shifts"),
+            ],
+            className="hz-contact" + (" hz-contact-on-duty" if c.on_duty else ""),
+        )
+        for c in contacts
+    ]
+
+
+def actions(lang: str) -> html.Div:
+    """Return the inspector's actions: contacts, log a call, acknowledge, shelve."""
+    return html.Div(
+        id=ids.CONSOLE_ACTIONS,
+        className="hz-console-col hz-actions hz-needs-alarm",
+        children=[
+            html.Button(
+                t("console.contacts", lang),
+                id=ids.CONSOLE_CONTACTS_BUTTON,
+                n_clicks=0,
+                className="hz-button hz-button-primary",
+            ),
+            html.Div(id=ids.CONSOLE_CONTACTS, className="hz-contacts"),
+            html.Div(id=ids.CONSOLE_RESULT, className="hz-result", role="status"),
+            html.Details(
+                open=True,
+                className="hz-form",
+                children=[
+                    html.Summary(t("console.call", lang)),
+                    dcc.Dropdown(
+                        id=ids.CONSOLE_CALL_CONTACT,
+                        placeholder=t("console.call.contact", lang),
+                        clearable=False,
+                        className="hz-dropdown",
+                    ),
+                    dcc.RadioItems(
+                        id=ids.CONSOLE_CALL_OUTCOME,
+                        options=[
+                            {"label": t(f"console.outcome.{o}", lang), "value": o}
+                            for o in CALL_OUTCOMES
+                        ],
+                        value="reached",
+                        inline=True,
+                        className="hz-radios",
+                    ),
+                    dcc.Textarea(
+                        id=ids.CONSOLE_CALL_NOTE,
+                        placeholder=t("console.call.note", lang),
+                        className="hz-textarea",
+                    ),
+                    html.Button(
+                        t("console.call", lang),
+                        id=ids.CONSOLE_CALL_SUBMIT,
+                        n_clicks=0,
+                        className="hz-button",
+                    ),
+                ],
+            ),
+            html.Details(
+                open=True,
+                className="hz-form",
+                children=[
+                    html.Summary(t("console.ack", lang)),
+                    dcc.Textarea(
+                        id=ids.CONSOLE_ACK_COMMENT,
+                        placeholder=t("console.ack.comment", lang),
+                        className="hz-textarea hz-textarea-short",
+                    ),
+                    dcc.Dropdown(
+                        id=ids.CONSOLE_ACK_DISPOSITION,
+                        options=[
+                            {"label": t(f"console.disposition.{d}", lang), "value": d}
+                            for d in DISPOSITIONS
+                        ],
+                        placeholder=t("console.ack.disposition", lang),
+                        className="hz-dropdown",
+                    ),
+                    html.Button(
+                        t("console.ack", lang),
+                        id=ids.CONSOLE_ACK_SUBMIT,
+                        n_clicks=0,
+                        className="hz-button",
+                    ),
+                ],
+            ),
+            html.Details(
+                className="hz-form",
+                children=[
+                    html.Summary(t("console.shelve", lang)),
+                    html.Div(
+                        [
+                            dcc.Input(
+                                id=ids.CONSOLE_SHELVE_MINUTES,
+                                type="number",
+                                min=1,
+                                max=1440,
+                                step=1,
+                                value=SHELVE_DEFAULT_MINUTES,
+                                className="hz-input hz-input-minutes",
+                                placeholder=t("console.shelve.minutes", lang),
+                            ),
+                            dcc.Input(
+                                id=ids.CONSOLE_SHELVE_REASON,
+                                type="text",
+                                placeholder=t("console.shelve.reason", lang),
+                                className="hz-input",
+                            ),
+                        ],
+                        className="hz-inline",
+                    ),
+                    html.Button(
+                        t("console.shelve", lang),
+                        id=ids.CONSOLE_SHELVE_SUBMIT,
+                        n_clicks=0,
+                        className="hz-button",
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def contact_options(names: tuple[str, ...]) -> list[dict]:
+    """Return the call form's contact choices (names only: phones come with Contacts)."""
+    return [{"label": n, "value": n} for n in names]
+
+
+def result(key: str, lang: str, ok: bool, **params: object) -> html.Div:
+    """Return an action's outcome message."""
+    return html.Div(t(key, lang, **params), className="hz-ok" if ok else "hz-error")

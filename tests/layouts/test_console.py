@@ -1,0 +1,176 @@
+"""Pure builders of the alarm console, and its server-side action checks, without a browser."""
+
+from __future__ import annotations
+
+from dash import html
+
+from callbacks.console import check_action
+from layouts import console
+from monitoring.console_view import (
+    AlarmDetail,
+    AlarmRow,
+    ContactRow,
+    HistoryEntry,
+    Trend,
+)
+
+NOW = 1_790_000_000_000
+
+
+def row(**kw) -> AlarmRow:
+    base = dict(
+        id=7,
+        severity="orange",
+        state="active_unack",
+        enterprise="e1",
+        enterprise_name="Test Fertilizer",
+        site="s1",
+        site_name="Main plant",
+        zone="Z1",
+        zone_name="Ammonia tanks",
+        source="zone:Z1",
+        rule="special_operation",
+        message="6 people in Ammonia tanks",
+        raised_ms=NOW - 125_000,
+        raised_local="2026-09-21 22:13:20",
+        elapsed_ms=125_000,
+        count=2,
+    )
+    return AlarmRow(**(base | kw))
+
+
+def texts(component) -> list[str]:
+    """Every string inside a component tree."""
+    if isinstance(component, str):
+        return [component]
+    if isinstance(component, (list, tuple)):
+        return [s for c in component for s in texts(c)]
+    children = getattr(component, "children", None)
+    return texts(children) if children is not None else []
+
+
+def find(component, cls: str) -> list:
+    found = []
+    if isinstance(component, (list, tuple)):
+        for c in component:
+            found += find(c, cls)
+        return found
+    if cls in (getattr(component, "className", None) or "").split():
+        found.append(component)
+    children = getattr(component, "children", None)
+    if children is not None and not isinstance(children, str):
+        found += find(children, cls)
+    return found
+
+
+def test_grid_rows_translate_labels_and_keep_raw_fields() -> None:
+    [en] = console.grid_rows([row()], "en")
+    assert en["row_id"] == "7" and en["severity"] == "orange" and en["severity_rank"] == 1
+    assert en["severity_label"] == "Orange" and en["rule_label"] == "Suspected special operation"
+    assert en["state_label"] == "Unacknowledged" and en["elapsed"] == "2 min"
+    assert en["zone"] == "Ammonia tanks" and en["count"] == 2
+    [zh] = console.grid_rows([row(state="shelved")], "zh")
+    assert zh["severity_label"] == "橙色（二级）" and zh["rule_label"] == "疑似特殊作业"
+    assert zh["state_label"] == "已搁置" and zh["elapsed"] == "2分钟"
+
+
+def test_severity_cells_are_coloured_by_severity() -> None:
+    grid = console.alarm_grid("en")
+    severity = grid.columnDefs[0]
+    assert severity["cellClassRules"]["hz-cell-red"] == "params.data.severity === 'red'"
+    assert grid.getRowId == "params.data.row_id"  # selection survives the 3 s refresh
+
+
+def test_contacts_on_duty_first_with_tel_links() -> None:
+    contacts = [
+        ContactRow("Duty Two", "duty_officer", "duty officer", "+86 139 0000 0004", True, ()),
+        ContactRow(
+            "Lead Li", "leader_in_charge", "leader in charge", "+86 139 0000 0002", False, ()
+        ),
+    ]
+    out = console.contacts_list(contacts, "en")
+    assert "hz-contact-on-duty" in out[0].className and "hz-contact-on-duty" not in out[1].className
+    assert "on duty now" in texts(out[0]) and "on duty now" not in texts(out[1])
+    [link] = find(out[0], "hz-contact-phone")
+    assert isinstance(link, html.A) and link.href == "tel:+8613900000004"
+    assert "当前值班" in texts(console.contacts_list(contacts, "zh")[0])
+
+
+def test_trend_figure_draws_limits_and_the_alarm_time() -> None:
+    trend = Trend(
+        kind="sensor",
+        label="NH3-1",
+        unit="ppm",
+        points=((NOW - 60_000, 30.0), (NOW, 90.0)),
+        limits={"high": 42.0, "high_high": 85.0},
+        alarm_ms=NOW,
+        tz="Asia/Shanghai",
+    )
+    fig = console.trend_figure(trend, "en")
+    assert list(fig.data[0].y) == [30.0, 90.0]
+    hlines = [s for s in fig.layout.shapes if s.y0 == s.y1]
+    assert sorted(s.y0 for s in hlines) == [42.0, 85.0]
+    assert any(s.x0 == s.x1 for s in fig.layout.shapes)  # the alarm time
+    zone = console.trend_figure(
+        Trend("zone", "Ammonia tanks", "", ((NOW, 6.0),), {"max_people": 2.0}, NOW, "UTC"), "zh"
+    )
+    assert [s.y0 for s in zone.layout.shapes if s.y0 == s.y1] == [2.0]
+    assert "人数" in zone.layout.title.text
+    assert console.trend_figure(None, "en").data == ()
+
+
+def test_detail_and_history() -> None:
+    detail = AlarmDetail(
+        row=row(),
+        alarm={"value": 6.0, "acked_by": None},
+        history=(
+            HistoryEntry("2026-09-21 22:13:20", "transition", "system", "raised", "6 people"),
+            HistoryEntry("2026-09-21 22:15:00", "call", "insp", "no_answer", "Duty Two"),
+        ),
+        permits=(),
+        reminder="r",
+        trend=None,
+        contact_names=("Duty Two",),
+    )
+    body = texts(console.detail_body(detail, "en"))
+    assert "Ammonia tanks" in body and "#7 Suspected special operation" in body
+    history = console.history_list(detail, "en")
+    assert "call · No answer" in texts(history[0])  # newest first
+    assert texts(console.detail_body(None, "zh")) == ["请选择一条报警查看详情"]
+    assert texts(console.permits_list((), "en")) == ["No active permit for this zone"]
+
+
+def test_viewers_get_no_actions_and_no_contacts_button() -> None:
+    viewer = console.layout("en", can_act=False)
+    inspector = console.layout("en", can_act=True)
+    assert not find(viewer, "hz-actions")
+    assert find(inspector, "hz-actions")
+
+
+def test_actions_are_refused_without_the_role_or_with_missing_fields() -> None:
+    def check(action: str, allowed: bool = True, **kw) -> str | None:
+        args = dict(
+            alarm_id=7,
+            contact="Duty Two",
+            outcome="reached",
+            comment="ok",
+            minutes=30,
+            reason="maintenance",
+        )
+        args.update(kw)
+        return check_action(action, allowed, **args)
+
+    for action in ("call", "ack", "shelve"):
+        assert check(action, allowed=False) == "console.error.forbidden"
+        assert check(action, alarm_id=None) == "console.error.no_alarm"
+        assert check(action) is None
+    assert check("call", contact=None) == "console.error.contact"
+    assert check("ack", comment="  ") == "console.error.comment"
+    assert check("shelve", minutes=0) == "console.error.minutes"
+    assert check("shelve", minutes=1441) == "console.error.minutes"
+    assert check("shelve", minutes=None) == "console.error.minutes"
+    assert check("shelve", reason="") == "console.error.reason"
+
+
+def test_phone_href_keeps_digits_and_plus() -> None:
+    assert console.phone_href("+86 139-0000 0003") == "tel:+8613900000003"
