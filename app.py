@@ -68,7 +68,7 @@ def create_web_app(rt: runtime.Runtime) -> Any:
         update_title=None,
         suppress_callback_exceptions=True,
     )
-    app.layout = shell.layout
+    app.layout = lambda: shell.layout(rt.registry.timezone if rt.registry else "UTC")
     secret = load_secret_key(rt.settings.secret_key, rt.settings.data_dir)
     install_sessions(app.server, rt.users, secret, login_page)
     ReadModels(store=rt.store, registry=lambda: rt.registry).install(app.server)

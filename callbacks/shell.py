@@ -70,12 +70,17 @@ def refresh_health(_n: int | None, lang: str | None) -> list:
 
 # The clock runs in the browser: no server round trip every second.
 clientside_callback(
-    """function(_n) {
-        const d = new Date();
-        const p = (x) => String(x).padStart(2, "0");
-        return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + " "
-            + p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+    """function(_n, tz) {
+        // sv-SE formats as YYYY-MM-DD HH:MM:SS; the zone is the registry's.
+        try {
+            return new Intl.DateTimeFormat("sv-SE", {timeZone: tz || undefined,
+                year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+                minute: "2-digit", second: "2-digit", hour12: false}).format(new Date());
+        } catch (e) {
+            return new Date().toISOString().slice(0, 19).replace("T", " ");
+        }
     }""",
     Output(ids.CLOCK, "children"),
     Input(ids.CLOCK_INTERVAL, "n_intervals"),
+    State(ids.TIMEZONE, "data"),
 )

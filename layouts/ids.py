@@ -46,3 +46,5 @@ CONSOLE_SHELVE_MINUTES = "console-shelve-minutes"
 CONSOLE_SHELVE_REASON = "console-shelve-reason"
 CONSOLE_SHELVE_SUBMIT = "console-shelve-submit"
 CONSOLE_RESULT = "console-result"
+
+TIMEZONE = "shell-timezone"

@@ -19,13 +19,18 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def layout() -> html.Div:
-    """Return the shell; the router callback fills the page and the translated labels."""
+def layout(timezone: str = "Asia/Shanghai") -> html.Div:
+    """Return the shell; the router callback fills the page and the translated labels.
+
+    The clock shows the registry's timezone, like every time on the pages, whatever the
+    timezone of the wall display's computer.
+    """
     return html.Div(
         className="hz-app",
         children=[
             dcc.Location(id=ids.URL),
             dcc.Store(id=ids.LANG, storage_type="local", data=DEFAULT_LANGUAGE),
+            dcc.Store(id=ids.TIMEZONE, data=timezone),
             dcc.Interval(id=ids.CLOCK_INTERVAL, interval=CLOCK_MS),
             dcc.Interval(id=ids.HEALTH_INTERVAL, interval=HEALTH_MS),
             html.Header(
