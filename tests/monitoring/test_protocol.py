@@ -716,7 +716,7 @@ message_like = json_values | st.fixed_dictionaries(
 )
 
 
-def check_outcome(kind: str, topic_text: str, payload: bytes) -> None:
+def assert_parsed_or_known_rejection(kind: str, topic_text: str, payload: bytes) -> None:
     try:
         parsed = parse_message(topic_text, payload, NOW)
     except MessageRejected as exc:
@@ -736,14 +736,14 @@ def check_outcome(kind: str, topic_text: str, payload: bytes) -> None:
     payload=st.binary(max_size=200),
 )
 def test_any_bytes_on_any_topic_parse_or_are_rejected_with_a_known_code(topic_text, payload):
-    check_outcome("", topic_text, payload)
+    assert_parsed_or_known_rejection("", topic_text, payload)
 
 
 @settings(max_examples=200, deadline=None)
 @given(kind=st.sampled_from(KINDS), message=message_like)
 def test_any_json_value_parses_or_is_rejected_with_a_known_code(kind, message):
     payload = json.dumps(message).encode("utf-8")  # floats may become NaN/Infinity literals
-    check_outcome(kind, topic(kind), payload)
+    assert_parsed_or_known_rejection(kind, topic(kind), payload)
 
 
 @settings(max_examples=100, deadline=None)
