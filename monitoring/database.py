@@ -7,6 +7,7 @@ imported before `Database.start()` creates the missing ones. Times are epoch mil
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
@@ -17,7 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
-SQLITE_BUSY_TIMEOUT_S = 30.0  # several processes share one file; writers wait, not fail
+SQLITE_BUSY_TIMEOUT_S = 30.0
+SQLITE_WAL_RETRY_S = 0.02  # several processes share one file; writers wait, not fail
 # Any constant works; it only has to be the same in every Hazwatch process.
 SCHEMA_LOCK_KEY = 0x48415A57  # "HAZW"
 
@@ -136,8 +138,19 @@ class Database:
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        # WAL lets the web process read while an ingest process writes.
-        cursor.execute("PRAGMA journal_mode = WAL")
+        # WAL lets the web process read while an ingest process writes. Switching a fresh
+        # file to WAL needs an exclusive lock and SQLite answers "database is locked" at
+        # once, without its busy timeout, when processes start together: retry a while.
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+        while True:
+            try:
+                if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                    cursor.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(SQLITE_WAL_RETRY_S)
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
