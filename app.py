@@ -57,7 +57,6 @@ def create_web_app(rt: runtime.Runtime) -> Any:
     from monitoring.api import ApiContext, create_api, health_report
     from monitoring.api_alarms import AlarmApiContext, alarm_routes
     from monitoring.console_view import ConsoleView
-    from monitoring.readmodels import ReadModels
     from monitoring.wall_view import WallView
     from monitoring.web_session import install_sessions, load_secret_key
 
@@ -71,7 +70,6 @@ def create_web_app(rt: runtime.Runtime) -> Any:
     app.layout = lambda: shell.layout(rt.registry.timezone if rt.registry else "UTC")
     secret = load_secret_key(rt.settings.secret_key, rt.settings.data_dir)
     install_sessions(app.server, rt.users, secret, login_page)
-    ReadModels(store=rt.store, registry=lambda: rt.registry).install(app.server)
     ctx = ApiContext(
         users=rt.users,
         rejects=rt.books.rejects,

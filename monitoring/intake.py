@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitoring.intake_log import RejectedMessage
 from monitoring.protocol import parse_message
 from monitoring.records import (
     UNKNOWN,
@@ -129,8 +130,6 @@ class IntakePipeline:
 
     def offer(self, topic: str, payload: bytes, token: Any, received_ms: int | None = None) -> None:
         """Take one MQTT message; it is acknowledged through `ack([token, ...])` once durable."""
-        from monitoring.intake_log import RejectedMessage
-
         now_ms = int(self.clock() * 1000) if received_ms is None else received_ms
         try:
             parsed = parse_message(

@@ -19,6 +19,7 @@ from monitoring.records import Permit, PresenceCount, Reading
 from monitoring.registry import parse_registry
 from monitoring.storage.embedded import EmbeddedStore
 from tests.e2e_support import REGISTRY_YAML
+from tests.factories import Clock
 
 TZ = "Asia/Shanghai"
 NIGHT = int(datetime(2026, 11, 28, 23, 30, tzinfo=ZoneInfo(TZ)).timestamp() * 1000)
@@ -30,14 +31,6 @@ REGISTRY = REGISTRY_YAML.replace("{restrictions}", "[]").replace(
     '      - {name: Lead Li, role: leader_in_charge, phone: "+86 139 0000 0002"}\n'
     "      - {name: Duty One",
 )
-
-
-class Clock:
-    def __init__(self, ms: int) -> None:
-        self.ms = ms
-
-    def __call__(self) -> float:
-        return self.ms / 1000
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from monitoring.registry import parse_registry
 from monitoring.storage.embedded import EmbeddedStore
 from monitoring.wall_view import WallView
 from tests.e2e_support import REGISTRY_YAML
+from tests.factories import Clock
 
 T0 = 1_790_000_000_000
 
@@ -30,14 +31,6 @@ TWO_ENTERPRISES = (
           - {id: Z9, name: Reactors}
 """
 )
-
-
-class Clock:
-    def __init__(self, ms: int) -> None:
-        self.ms = ms
-
-    def __call__(self) -> float:
-        return self.ms / 1000
 
 
 @pytest.fixture
