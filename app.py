@@ -49,11 +49,16 @@ def create_web_app(rt: runtime.Runtime) -> Any:
     """Build the Dash app (sessions, shell, pages) with the API mounted on its Flask server."""
     import dash
 
+    import callbacks.admin  # noqa: F401  (importing a callbacks module registers its callbacks)
     import callbacks.console  # noqa: F401
-    import callbacks.shell  # noqa: F401  (registers the callbacks of the shell and pages)
+    import callbacks.directory  # noqa: F401
+    import callbacks.permits  # noqa: F401
+    import callbacks.shell  # noqa: F401
+    import callbacks.site  # noqa: F401
     import callbacks.wall  # noqa: F401
     from layouts import shell
     from layouts.login import login_page
+    from monitoring import admin_view, directory_view, permits_view, site_view
     from monitoring.api import ApiContext, create_api, health_report
     from monitoring.api_alarms import AlarmApiContext, alarm_routes
     from monitoring.console_view import ConsoleView
@@ -109,6 +114,8 @@ def create_web_app(rt: runtime.Runtime) -> Any:
             )
         )
     )
+    for page_view in (site_view, directory_view, permits_view, admin_view):
+        page_view.install(app.server, rt)
     app.server.register_blueprint(create_api(ctx))
     return app
 

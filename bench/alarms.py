@@ -48,9 +48,22 @@ def background(port: int, rate: int, seconds: float, stop_at: float) -> None:
     while time.time() < stop_at:
         for _ in range(messages_per_tick):
             ts = base + n * per_message
-            pub.queue(b"hazmon/bench/s1/telemetry", json.dumps({"ts": ts, "readings": [
-                {"sensor": f"S{(n * per_message + j) % SENSORS:04d}", "value": 5.0 + j,
-                 "ts": ts + j} for j in range(per_message)]}).encode())
+            pub.queue(
+                b"hazmon/bench/s1/telemetry",
+                json.dumps(
+                    {
+                        "ts": ts,
+                        "readings": [
+                            {
+                                "sensor": f"S{(n * per_message + j) % SENSORS:04d}",
+                                "value": 5.0 + j,
+                                "ts": ts + j,
+                            }
+                            for j in range(per_message)
+                        ],
+                    }
+                ).encode(),
+            )
             n += 1
         pub.flush()
         pub.poll(0.0)
@@ -73,20 +86,45 @@ def latency_run(workdir: Path, rate: int, seconds: float) -> dict:
     import psutil
 
     app = psutil.Popen(
-        [sys.executable, str(ROOT / "app.py"), "ingest", "--registry", str(registry),
-         "--mqtt-url", broker.url, "--influx-url", influx.url, "--influx-db", "bench",
-         "--db-url", f"sqlite:///{db_file}", "--data-dir", str(workdir / "data"),
-         "--no-simulate", "--port", str(free_port()), "--log-level", LOG_LEVEL],
-        cwd=ROOT, env=dict(os.environ, HAZMON_ADMIN_PASSWORD="bench-admin-1"),
-        stdout=open(workdir / "ingest.log", "ab"), stderr=-2)
+        [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "ingest",
+            "--registry",
+            str(registry),
+            "--mqtt-url",
+            broker.url,
+            "--influx-url",
+            influx.url,
+            "--influx-db",
+            "bench",
+            "--db-url",
+            f"sqlite:///{db_file}",
+            "--data-dir",
+            str(workdir / "data"),
+            "--no-simulate",
+            "--port",
+            str(free_port()),
+            "--log-level",
+            LOG_LEVEL,
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, HAZMON_ADMIN_PASSWORD="bench-admin-1"),
+        stdout=open(workdir / "ingest.log", "ab"),
+        stderr=-2,
+    )
     import paho.mqtt.publish as single
 
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and stored_count(influx.url, "bench") == 0:
-            single.single("hazmon/bench/s1/telemetry",
-                          json.dumps({"sensor": "S0000", "value": 1.0}), qos=1,
-                          hostname="127.0.0.1", port=broker.port)
+            single.single(
+                "hazmon/bench/s1/telemetry",
+                json.dumps({"sensor": "S0000", "value": 1.0}),
+                qos=1,
+                hostname="127.0.0.1",
+                port=broker.port,
+            )
             time.sleep(0.5)
         stop_at = time.time() + seconds
         loader = mp.Process(target=background, args=(broker.port, rate, seconds, stop_at))
@@ -98,24 +136,33 @@ def latency_run(workdir: Path, rate: int, seconds: float) -> dict:
                 break
             sensor = f"P{i:04d}"
             sent[sensor] = int(time.time() * 1000)
-            single.single("hazmon/bench/s1/telemetry",
-                          json.dumps({"ts": sent[sensor], "sensor": sensor, "value": 99.0}),
-                          qos=1, hostname="127.0.0.1", port=broker.port)
+            single.single(
+                "hazmon/bench/s1/telemetry",
+                json.dumps({"ts": sent[sensor], "sensor": sensor, "value": 99.0}),
+                qos=1,
+                hostname="127.0.0.1",
+                port=broker.port,
+            )
             time.sleep(PROBE_EVERY_S)
         loader.join(seconds + 60)
         time.sleep(2)
         with sqlite3.connect(db_file) as conn:
             rows = conn.execute(
-                "SELECT source, updated_ms FROM alarm WHERE source LIKE 'sensor:P%'").fetchall()
+                "SELECT source, updated_ms FROM alarm WHERE source LIKE 'sensor:P%'"
+            ).fetchall()
         committed = {src.split(":", 1)[1]: ms for src, ms in rows}
         latencies = [(committed[s] - t) / 1000 for s, t in sent.items() if s in committed]
         stored = stored_count(influx.url, "bench")
-        return {"rate": rate, "seconds": seconds, "probes": len(sent),
-                "alarms_raised": len(latencies),
-                "p50_ms": round(percentile(latencies, 50) * 1000, 1),
-                "p99_ms": round(percentile(latencies, 99) * 1000, 1),
-                "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
-                "background_stored": stored}
+        return {
+            "rate": rate,
+            "seconds": seconds,
+            "probes": len(sent),
+            "alarms_raised": len(latencies),
+            "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+            "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+            "max_ms": round(max(latencies) * 1000, 1) if latencies else None,
+            "background_stored": stored,
+        }
     finally:
         app.terminate()
         app.wait(20)
@@ -124,8 +171,9 @@ def latency_run(workdir: Path, rate: int, seconds: float) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rate", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--burst", type=int, default=200_000, help="0: skip the burst runs")
@@ -138,9 +186,12 @@ def main() -> int:
 
             shutil.copy(Path(tmp) / "ingest.log", args.keep_log)
     print(json.dumps(result), flush=True)
-    print(f"  alarm latency under {args.rate:,} readings/s: p50 {result['p50_ms']} ms, "
-          f"p99 {result['p99_ms']} ms ({result['alarms_raised']}/{result['probes']} probes "
-          "raised; target p99 < 250 ms)", flush=True)
+    print(
+        f"  alarm latency under {args.rate:,} readings/s: p50 {result['p50_ms']} ms, "
+        f"p99 {result['p99_ms']} ms ({result['alarms_raised']}/{result['probes']} probes "
+        "raised; target p99 < 250 ms)",
+        flush=True,
+    )
     if not args.burst:
         return 0
     figures = {}
@@ -149,8 +200,11 @@ def main() -> int:
             figures[label] = run_once(args.burst, 10, 2, Path(tmp), extra)
         print(json.dumps({label: figures[label]}), flush=True)
     on, off = figures["rules on"]["readings_per_s"], figures["rules off"]["readings_per_s"]
-    print(f"  burst throughput: rules on {on:,} readings/s, rules off {off:,} readings/s, "
-          f"drop {100 * (off - on) / off:.1f} % (target < 15 %)", flush=True)
+    print(
+        f"  burst throughput: rules on {on:,} readings/s, rules off {off:,} readings/s, "
+        f"drop {100 * (off - on) / off:.1f} % (target < 15 %)",
+        flush=True,
+    )
     return 0
 
 

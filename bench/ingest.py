@@ -53,7 +53,7 @@ def publisher(port: int, worker: int, messages: list[bytes], counter, start_evt)
         # MQTT packet ids are 16 bits: keep well under 65,535 messages unacknowledged.
         while pub.sent - pub.acked > PUBLISH_WINDOW:
             pub.poll(0.01)
-        for m in messages[i:i + CHUNK]:
+        for m in messages[i : i + CHUNK]:
             pub.queue(topic, m)
         pub.flush()
         pub.poll(0.0)
@@ -73,23 +73,48 @@ def build_messages(readings: int, per_message: int, sensors: int, base_ts: int) 
     out = []
     for start in range(0, readings, per_message):
         n = min(per_message, readings - start)
-        out.append(json.dumps({"ts": base_ts + start, "readings": [
-            {"sensor": f"S{(start + j) % sensors:04d}", "value": 5.0 + (start + j) % 100 / 10.0,  # normal: below every limit
-             "ts": base_ts + start + j} for j in range(n)]}).encode())
+        out.append(
+            json.dumps(
+                {
+                    "ts": base_ts + start,
+                    "readings": [
+                        {
+                            "sensor": f"S{(start + j) % sensors:04d}",
+                            "value": 5.0 + (start + j) % 100 / 10.0,  # normal: below every limit
+                            "ts": base_ts + start + j,
+                        }
+                        for j in range(n)
+                    ],
+                }
+            ).encode()
+        )
     return out
 
 
 def bench_registry(directory: Path, sensors: int, probes: int = 0) -> Path:
     """Write a registry with one site, `sensors` registered sensors and `probes` probe ones."""
-    lines = ["timezone: Asia/Shanghai", "restrictions: []", "enterprises:", "  - id: bench",
-             "    name: Bench Chemicals", "    contacts: []", "    sites:", "      - id: s1",
-             "        name: Bench site", "        zones:",
-             "          - {id: Z1, name: Zone one, hazard: major, max_people: 2}",
-             "        sensors:"]
-    lines += [f"          - {{id: S{i:04d}, zone: Z1, kind: gas_nh3, unit: ppm, high: 42}}"
-              for i in range(sensors)]
-    lines += [f"          - {{id: P{i:04d}, zone: Z1, kind: gas_nh3, unit: ppm, high: 42}}"
-              for i in range(probes)]
+    lines = [
+        "timezone: Asia/Shanghai",
+        "restrictions: []",
+        "enterprises:",
+        "  - id: bench",
+        "    name: Bench Chemicals",
+        "    contacts: []",
+        "    sites:",
+        "      - id: s1",
+        "        name: Bench site",
+        "        zones:",
+        "          - {id: Z1, name: Zone one, hazard: major, max_people: 2}",
+        "        sensors:",
+    ]
+    lines += [
+        f"          - {{id: S{i:04d}, zone: Z1, kind: gas_nh3, unit: ppm, high: 42}}"
+        for i in range(sensors)
+    ]
+    lines += [
+        f"          - {{id: P{i:04d}, zone: Z1, kind: gas_nh3, unit: ppm, high: 42}}"
+        for i in range(probes)
+    ]
     lines.append("        cameras: []")
     path = directory / "bench-registry.yaml"
     path.write_text("\n".join(lines) + "\n")
@@ -107,8 +132,11 @@ def points_written(influx_url: str) -> int:
 
 
 def stored_count(influx_url: str, db: str) -> int:
-    r = requests.post(f"{influx_url}/query",
-                      data={"db": db, "q": 'SELECT count("value") FROM "reading"'}, timeout=30)
+    r = requests.post(
+        f"{influx_url}/query",
+        data={"db": db, "q": 'SELECT count("value") FROM "reading"'},
+        timeout=30,
+    )
     series = r.json()["results"][0].get("series")
     return series[0]["values"][0][1] if series else 0
 
@@ -120,8 +148,13 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def run_once(readings: int, per_message: int, publishers: int, workdir: Path,
-             extra_args: tuple[str, ...] = ()) -> dict:
+def run_once(
+    readings: int,
+    per_message: int,
+    publishers: int,
+    workdir: Path,
+    extra_args: tuple[str, ...] = (),
+) -> dict:
     """Run one burst on fresh servers and return the figures."""
     broker = MosquittoServer(workdir / "mosquitto", find_binary("mosquitto"))
     influx = InfluxServer(workdir / "influx", find_binary("influxd"))
@@ -132,11 +165,34 @@ def run_once(readings: int, per_message: int, publishers: int, workdir: Path,
     registry = bench_registry(workdir, sensors)
     env = dict(os.environ, HAZMON_ADMIN_PASSWORD="bench-admin-1")
     app = psutil.Popen(
-        [sys.executable, str(ROOT / "app.py"), "ingest", "--registry", str(registry),
-         "--mqtt-url", broker.url, "--influx-url", influx.url, "--influx-db", db,
-         "--db-url", f"sqlite:///{workdir / 'hz.db'}", "--data-dir", str(workdir / "data"),
-         "--no-simulate", "--port", str(free_port()), "--log-level", "WARNING", *extra_args],
-        cwd=ROOT, env=env, stdout=open(workdir / "ingest.log", "ab"), stderr=-2)
+        [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "ingest",
+            "--registry",
+            str(registry),
+            "--mqtt-url",
+            broker.url,
+            "--influx-url",
+            influx.url,
+            "--influx-db",
+            db,
+            "--db-url",
+            f"sqlite:///{workdir / 'hz.db'}",
+            "--data-dir",
+            str(workdir / "data"),
+            "--no-simulate",
+            "--port",
+            str(free_port()),
+            "--log-level",
+            "WARNING",
+            *extra_args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(workdir / "ingest.log", "ab"),
+        stderr=-2,
+    )
     try:
         # Wait until the ingest subscribed: a probe message must come out the other side.
         probe_ts = int(time.time() * 1000) - 86_400_000
@@ -144,9 +200,13 @@ def run_once(readings: int, per_message: int, publishers: int, workdir: Path,
 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and stored_count(influx.url, db) == 0:
-            single.single("hazmon/bench/s1/telemetry",
-                          json.dumps({"ts": probe_ts, "sensor": "PROBE", "value": 1}),
-                          qos=1, hostname="127.0.0.1", port=broker.port)
+            single.single(
+                "hazmon/bench/s1/telemetry",
+                json.dumps({"ts": probe_ts, "sensor": "PROBE", "value": 1}),
+                qos=1,
+                hostname="127.0.0.1",
+                port=broker.port,
+            )
             time.sleep(0.5)
         baseline = stored_count(influx.url, db)
         written_baseline = points_written(influx.url)
@@ -156,8 +216,10 @@ def run_once(readings: int, per_message: int, publishers: int, workdir: Path,
         chunks = [messages[i::publishers] for i in range(publishers)]
         counter = mp.Value("q", 0)
         start_evt = mp.Event()
-        procs = [mp.Process(target=publisher, args=(broker.port, i, chunk, counter, start_evt))
-                 for i, chunk in enumerate(chunks)]
+        procs = [
+            mp.Process(target=publisher, args=(broker.port, i, chunk, counter, start_evt))
+            for i, chunk in enumerate(chunks)
+        ]
         for p in procs:
             p.start()
         time.sleep(1.0)  # let publishers connect before the clock starts
@@ -229,8 +291,9 @@ def run_once(readings: int, per_message: int, publishers: int, workdir: Path,
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--readings", type=int, default=500_000)
     parser.add_argument("--per-message", type=int, action="append")
     parser.add_argument("--publishers", type=int, default=2)
@@ -241,11 +304,14 @@ def main() -> int:
             result = run_once(args.readings, per_message, args.publishers, Path(tmp))
         print(json.dumps(result), flush=True)
         target = ">= 100,000 readings/s" if per_message == 10 else ">= 15,000 messages/s"
-        print(f"  {per_message} reading(s)/message: {result['readings_per_s']:,} readings/s, "
-              f"{result['messages_per_s']:,} messages/s, lost {result['lost']}, "
-              f"p50 {result['p50_latency_s']} s, p99 {result['p99_latency_s']} s, "
-              f"peak RSS {result['ingest_peak_rss_mb']} MB  (target {target}, zero loss, "
-              "p99 < 2 s, RSS < 300 MB)", flush=True)
+        print(
+            f"  {per_message} reading(s)/message: {result['readings_per_s']:,} readings/s, "
+            f"{result['messages_per_s']:,} messages/s, lost {result['lost']}, "
+            f"p50 {result['p50_latency_s']} s, p99 {result['p99_latency_s']} s, "
+            f"peak RSS {result['ingest_peak_rss_mb']} MB  (target {target}, zero loss, "
+            "p99 < 2 s, RSS < 300 MB)",
+            flush=True,
+        )
     return 0
 
 

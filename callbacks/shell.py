@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, clientside_callback
+from collections.abc import Callable
+from urllib.parse import parse_qsl
 
-from layouts import console, ids, shell, wall
+from dash import Input, Output, State, callback, clientside_callback, html
+
+from layouts import admin, console, directory, ids, permits, shell, site, wall
 from layouts.i18n import normalise, t
 from monitoring import wall_view
 from monitoring.users import ROLES
@@ -22,6 +25,17 @@ def switch_language(_clicks: int, lang: str | None) -> str:
     return "en" if normalise(lang) == "zh" else "zh"
 
 
+# path -> page builder(lang, can, query); `shell.PAGES` says which role each path needs.
+PAGE_BUILDERS: dict[str, Callable[[str, dict[str, bool], dict[str, str]], html.Div]] = {
+    "/": lambda lang, _can, _query: wall.layout(lang),
+    "/console": lambda lang, can, _query: console.layout(lang, can_act=can["inspector"]),
+    "/site": site.layout,
+    "/enterprises": directory.layout,
+    "/permits": permits.layout,
+    "/admin": admin.layout,
+}
+
+
 @callback(
     Output(ids.PAGE, "children"),
     Output(ids.NAV, "children"),
@@ -29,9 +43,10 @@ def switch_language(_clicks: int, lang: str | None) -> str:
     Output(ids.CENTRE_NAME, "children"),
     Output(ids.LANG_SWITCH, "children"),
     Input(ids.URL, "pathname"),
+    Input(ids.URL, "search"),
     Input(ids.LANG, "data"),
 )
-def route(pathname: str | None, lang: str | None) -> tuple:
+def route(pathname: str | None, search: str | None, lang: str | None) -> tuple:
     """Show the page at `pathname` in the chosen language, if the user's role allows it."""
     lang = normalise(lang)
     pathname = pathname or "/"
@@ -42,12 +57,9 @@ def route(pathname: str | None, lang: str | None) -> tuple:
         page = shell.message_page("page.not_found", lang)
     elif not can[needed[pathname]]:
         page = shell.message_page("page.forbidden", lang)
-    elif pathname == "/":
-        page = wall.layout(lang)
-    elif pathname == "/console":
-        page = console.layout(lang, can_act=can["inspector"])
     else:
-        page = shell.message_page("page.coming", lang)
+        query = dict(parse_qsl((search or "").lstrip("?")))
+        page = PAGE_BUILDERS[pathname](lang, can, query)
     return (
         page,
         shell.nav_links(pathname, lang, can),

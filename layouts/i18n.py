@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from layouts.texts import admin, directory, permits, site
+
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
 
 # key -> (English, 简体中文). Severities follow the contract: red 一级 ... blue 四级.
-TEXT: dict[str, tuple[str, str]] = {
+_SHELL_TEXT: dict[str, tuple[str, str]] = {
     "app.title": ("Hazwatch", "危化品安全监测"),
     "centre.name": ("Provincial Emergency Management Centre", "省应急管理指挥中心"),
     "nav.wall": ("Wall", "大屏"),
     "nav.console": ("Console", "值守台"),
+    "nav.site": ("Sites", "厂区监测"),
+    "nav.directory": ("Enterprises", "企业名录"),
+    "nav.permits": ("Permits", "作业票"),
     "nav.admin": ("Admin", "管理"),
     "nav.language": ("中文", "English"),
     "user.logout": ("Log out", "退出登录"),
@@ -141,6 +146,20 @@ TEXT: dict[str, tuple[str, str]] = {
     "login.failed": ("Wrong user name or password", "用户名或密码错误"),
     "login.remember": ("Keep me signed in (wall display)", "保持登录（大屏）"),
 }
+
+
+def _merge(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """Merge the pages' label tables; a key defined twice is a programming error."""
+    merged: dict[str, tuple[str, str]] = {}
+    for table in tables:
+        twice = merged.keys() & table.keys()
+        if twice:
+            raise ValueError(f"labels defined twice: {sorted(twice)}")
+        merged.update(table)
+    return merged
+
+
+TEXT = _merge(_SHELL_TEXT, site.TEXT, directory.TEXT, permits.TEXT, admin.TEXT)
 
 
 def t(key: str, lang: str | None = DEFAULT_LANGUAGE, **params: object) -> str:

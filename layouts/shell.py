@@ -11,10 +11,13 @@ CLOCK_MS = 1000
 HEALTH_MS = 2000
 FRESH_DATA_S = 60  # newest reading older than this: data freshness is shown as abnormal
 
-# (path, label key, role needed); the console and admin pages come in later releases.
+# (path, label key, role needed), in the navigation's order.
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("/", "nav.wall", "viewer"),
     ("/console", "nav.console", "inspector"),
+    ("/site", "nav.site", "viewer"),
+    ("/enterprises", "nav.directory", "viewer"),
+    ("/permits", "nav.permits", "viewer"),
     ("/admin", "nav.admin", "admin"),
 )
 

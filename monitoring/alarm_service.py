@@ -31,9 +31,15 @@ PERMIT_LOOKBACK_MS = 24 * 3600 * 1000
 class AlarmService:
     """Feed batches and clock ticks to the rule engine; apply its signals to the alarm book."""
 
-    def __init__(self, engine: Any, book: Any, permits: Any, *,
-                 clock: Callable[[], float] = time.time,
-                 on_changes: Callable[[list], None] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Any,
+        book: Any,
+        permits: Any,
+        *,
+        clock: Callable[[], float] = time.time,
+        on_changes: Callable[[list], None] | None = None,
+    ) -> None:
         self.engine = engine
         self.book = book
         self.permits = permits
@@ -107,9 +113,15 @@ class AlarmService:
         changes = self.book.apply(signals, now_ms)
         self.signals_applied += len(signals)
         for change in changes:
-            log.info("alarm %s: %s %s/%s %s %s", change.event, change.alarm.severity,
-                     change.alarm.enterprise, change.alarm.site, change.alarm.source,
-                     change.alarm.message)
+            log.info(
+                "alarm %s: %s %s/%s %s %s",
+                change.event,
+                change.alarm.severity,
+                change.alarm.enterprise,
+                change.alarm.site,
+                change.alarm.source,
+                change.alarm.message,
+            )
         if changes and self.on_changes:
             self.on_changes(changes)
 

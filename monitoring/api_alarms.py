@@ -72,10 +72,13 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
                 since = _parse_since(request.args.get("since"))
             except ValueError as exc:
                 return _error(400, f"since: {exc}")
-            alarms = ctx.alarms.list(state=state,
-                                     enterprise=request.args.get("enterprise") or None,
-                                     site=request.args.get("site") or None,
-                                     severity=severity, since_ms=since)
+            alarms = ctx.alarms.list(
+                state=state,
+                enterprise=request.args.get("enterprise") or None,
+                site=request.args.get("site") or None,
+                severity=severity,
+                since_ms=since,
+            )
             return jsonify({"alarms": [a.as_json() for a in alarms]})
 
         @bp.get("/alarms/<int:alarm_id>")
@@ -92,9 +95,15 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
             body = _body()
             if body is None:
                 return _error(400, "body must be a JSON object with a comment")
-            return _change(lambda: ctx.alarms.acknowledge(
-                alarm_id, g.user.username, body.get("comment"), body.get("disposition"),
-                now_ms=ctx.now_ms()))
+            return _change(
+                lambda: ctx.alarms.acknowledge(
+                    alarm_id,
+                    g.user.username,
+                    body.get("comment"),
+                    body.get("disposition"),
+                    now_ms=ctx.now_ms(),
+                )
+            )
 
         @bp.post("/alarms/<int:alarm_id>/shelve")
         @require("inspector")
@@ -105,8 +114,11 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
             minutes = body.get("minutes")
             if type(minutes) is not int:
                 return _error(400, "minutes must be an integer")
-            return _change(lambda: ctx.alarms.shelve(
-                alarm_id, g.user.username, minutes, body.get("reason"), ctx.now_ms()))
+            return _change(
+                lambda: ctx.alarms.shelve(
+                    alarm_id, g.user.username, minutes, body.get("reason"), ctx.now_ms()
+                )
+            )
 
         @bp.get("/enterprises/<enterprise_id>/contacts")
         @require("inspector")
@@ -119,10 +131,21 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
             now = ctx.now_ms()
             ctx.lookups.record(g.user.username, enterprise.id, alarm_id, now)
             ordered = contacts_in_call_order(enterprise, now, registry.timezone)
-            return jsonify({"enterprise": enterprise.id, "contacts": [
-                {"name": c.name, "role": c.role, "phone": c.phone, "on_duty": on_duty,
-                 "shifts": [str(s) for s in c.shifts]}
-                for c, on_duty in ordered]})
+            return jsonify(
+                {
+                    "enterprise": enterprise.id,
+                    "contacts": [
+                        {
+                            "name": c.name,
+                            "role": c.role,
+                            "phone": c.phone,
+                            "on_duty": on_duty,
+                            "shifts": [str(s) for s in c.shifts],
+                        }
+                        for c, on_duty in ordered
+                    ],
+                }
+            )
 
         @bp.post("/calls")
         @require("inspector")
@@ -138,15 +161,29 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
                 return _error(404, f"no alarm {alarm_id}")
             registry = ctx.registry()
             enterprise = registry.enterprise(alarm.enterprise) if registry else None
-            contact = next((c for c in (enterprise.contacts if enterprise else ())
-                            if c.name == body.get("contact")), None)
+            contact = next(
+                (
+                    c
+                    for c in (enterprise.contacts if enterprise else ())
+                    if c.name == body.get("contact")
+                ),
+                None,
+            )
             if contact is None:
-                return _error(400, f"contact must be the name of a contact of "
-                                   f"{alarm.enterprise} as /contacts lists it")
+                return _error(
+                    400,
+                    f"contact must be the name of a contact of "
+                    f"{alarm.enterprise} as /contacts lists it",
+                )
             try:
-                record = ctx.calls.record(alarm_id, g.user.username, contact,
-                                          body.get("outcome"), body.get("note") or "",
-                                          ctx.now_ms())
+                record = ctx.calls.record(
+                    alarm_id,
+                    g.user.username,
+                    contact,
+                    body.get("outcome"),
+                    body.get("note") or "",
+                    ctx.now_ms(),
+                )
             except ValueError as exc:
                 return _error(400, str(exc))
             response = jsonify(record)
@@ -164,10 +201,12 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
         @require("viewer")
         def list_permits() -> Response:
             active = request.args.get("active") in ("1", "true", "yes")
-            permits = ctx.permits.list(enterprise=request.args.get("enterprise") or None,
-                                       site=request.args.get("site") or None,
-                                       zone=request.args.get("zone") or None,
-                                       active_at_ms=ctx.now_ms() if active else None)
+            permits = ctx.permits.list(
+                enterprise=request.args.get("enterprise") or None,
+                site=request.args.get("site") or None,
+                zone=request.args.get("zone") or None,
+                active_at_ms=ctx.now_ms() if active else None,
+            )
             return jsonify({"permits": [permit_json(p) for p in permits]})
 
         @bp.post("/permits")
@@ -184,8 +223,9 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
 
             try:
                 # The same validation as a gateway's report (contract section 2).
-                parsed = parse_message(f"hazmon/{enterprise}/{site}/permit",
-                                       json.dumps(payload).encode(), ctx.now_ms())
+                parsed = parse_message(
+                    f"hazmon/{enterprise}/{site}/permit", json.dumps(payload).encode(), ctx.now_ms()
+                )
             except MessageRejected as exc:
                 return _error(400, exc.detail)
             ctx.permits.upsert_many(parsed.records)
@@ -212,10 +252,20 @@ def permit_json(p: Any) -> dict:
     """Return a permit as the API shows it."""
     from monitoring.intake_log import iso_utc
 
-    return {"enterprise": p.enterprise, "site": p.site, "permit": p.permit, "type": p.type,
-            "zone": p.zone, "start": iso_utc(p.start_ms), "end": iso_utc(p.end_ms),
-            "status": p.status, "level": p.level, "supervisor": p.supervisor,
-            "workers": p.workers, "reported_at": iso_utc(p.reported_ms)}
+    return {
+        "enterprise": p.enterprise,
+        "site": p.site,
+        "permit": p.permit,
+        "type": p.type,
+        "zone": p.zone,
+        "start": iso_utc(p.start_ms),
+        "end": iso_utc(p.end_ms),
+        "status": p.status,
+        "level": p.level,
+        "supervisor": p.supervisor,
+        "workers": p.workers,
+        "reported_at": iso_utc(p.reported_ms),
+    }
 
 
 def site_latest(ctx: AlarmApiContext, enterprise: str, site: str) -> dict:
@@ -231,17 +281,26 @@ def site_latest(ctx: AlarmApiContext, enterprise: str, site: str) -> dict:
     known = {s.id: s for s in reg_site.sensors} if reg_site else {}
     for sensor_id in sorted(set(known) | set(sensors)):
         reg, last = known.get(sensor_id), sensors.get(sensor_id)
-        entry: dict[str, Any] = {"sensor": sensor_id, "registered": reg is not None,
-                                 "zone": reg.zone if reg else (last.zone if last else None),
-                                 "kind": reg.kind if reg else (last.kind if last else None),
-                                 "unit": reg.unit if reg else None}
+        entry: dict[str, Any] = {
+            "sensor": sensor_id,
+            "registered": reg is not None,
+            "zone": reg.zone if reg else (last.zone if last else None),
+            "kind": reg.kind if reg else (last.kind if last else None),
+            "unit": reg.unit if reg else None,
+        }
         if reg:
-            entry["limits"] = {k: getattr(reg, k) for k in ("low_low", "low", "high",
-                                                            "high_high")
-                               if getattr(reg, k) is not None}
+            entry["limits"] = {
+                k: getattr(reg, k)
+                for k in ("low_low", "low", "high", "high_high")
+                if getattr(reg, k) is not None
+            }
         if last:
-            entry.update(value=last.value, quality=last.quality, ts=iso_utc(last.ts_ms),
-                         age_s=max(0, (now - last.ts_ms) // 1000))
+            entry.update(
+                value=last.value,
+                quality=last.quality,
+                ts=iso_utc(last.ts_ms),
+                age_s=max(0, (now - last.ts_ms) // 1000),
+            )
         else:
             entry.update(value=None, quality=None, ts=None, age_s=None)
         out_sensors.append(entry)
@@ -249,9 +308,14 @@ def site_latest(ctx: AlarmApiContext, enterprise: str, site: str) -> dict:
     reg_zones = {z.id: z for z in reg_site.zones} if reg_site else {}
     for zone_id in sorted(set(reg_zones) | set(zones)):
         reg, last = reg_zones.get(zone_id), zones.get(zone_id)
-        out_zones.append({"zone": zone_id, "name": reg.name if reg else None,
-                          "hazard": reg.hazard if reg else None,
-                          "max_people": reg.max_people if reg else None,
-                          "people": last.people if last else None,
-                          "ts": iso_utc(last.ts_ms) if last else None})
+        out_zones.append(
+            {
+                "zone": zone_id,
+                "name": reg.name if reg else None,
+                "hazard": reg.hazard if reg else None,
+                "max_people": reg.max_people if reg else None,
+                "people": last.people if last else None,
+                "ts": iso_utc(last.ts_ms) if last else None,
+            }
+        )
     return {"enterprise": enterprise, "site": site, "sensors": out_sensors, "zones": out_zones}

@@ -323,10 +323,14 @@ class IntakePipeline:
             self._cond.notify_all()
         if log.isEnabledFor(logging.DEBUG):
             done = time.monotonic()
-            log.debug("batch of %d messages, %d points: waited %.0f ms, stored %.0f ms, "
-                      "rules %.0f ms", len(batch.tokens), batch.points,
-                      (t_start - batch.first_ms) * 1000, (t_books - t_start) * 1000,
-                      (done - t_books) * 1000)
+            log.debug(
+                "batch of %d messages, %d points: waited %.0f ms, stored %.0f ms, rules %.0f ms",
+                len(batch.tokens),
+                batch.points,
+                (t_start - batch.first_ms) * 1000,
+                (t_books - t_start) * 1000,
+                (done - t_books) * 1000,
+            )
 
     def _wait_or_stop(self, seconds: float) -> bool:
         with self._cond:

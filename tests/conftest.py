@@ -26,7 +26,8 @@ def no_swallowed_errors(caplog):
     """Fail a test when the code under test logged an unexpected exception and carried on."""
     yield
     swallowed = [
-        r for r in caplog.get_records("call")
+        r
+        for r in caplog.get_records("call")
         if r.levelno >= logging.ERROR and r.exc_info and not getattr(r, "expected", False)
     ]
     if swallowed:
@@ -73,8 +74,7 @@ def mosquitto_factory(tmp_path, mosquitto_binary):
     servers: list[MosquittoServer] = []
 
     def make(**kwargs) -> MosquittoServer:
-        server = MosquittoServer(tmp_path / f"mosquitto-{len(servers)}", mosquitto_binary,
-                                 **kwargs)
+        server = MosquittoServer(tmp_path / f"mosquitto-{len(servers)}", mosquitto_binary, **kwargs)
         servers.append(server)
         return server
 

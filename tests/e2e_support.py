@@ -55,20 +55,45 @@ def write_registry(directory: Path, restrictions: str = "[]") -> Path:
 class HazwatchProcess:
     """`python app.py serve --no-simulate ...` as a child process with its own data folder."""
 
-    def __init__(self, workdir: Path, *, mqtt_url: str, influx_url: str | None, influx_db: str,
-                 registry: Path, extra_env: dict[str, str] | None = None,
-                 command: str = "serve") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        mqtt_url: str,
+        influx_url: str | None,
+        influx_db: str,
+        registry: Path,
+        extra_env: dict[str, str] | None = None,
+        command: str = "serve",
+    ) -> None:
         self.workdir = workdir
         self.port = free_port()
-        self.args = [sys.executable, str(ROOT / "app.py"), command,
-                     "--registry", str(registry), "--mqtt-url", mqtt_url,
-                     "--influx-db", influx_db,
-                     "--db-url", f"sqlite:///{workdir / 'hazwatch.db'}",
-                     "--data-dir", str(workdir), "--no-simulate", "--port", str(self.port)]
+        self.args = [
+            sys.executable,
+            str(ROOT / "app.py"),
+            command,
+            "--registry",
+            str(registry),
+            "--mqtt-url",
+            mqtt_url,
+            "--influx-db",
+            influx_db,
+            "--db-url",
+            f"sqlite:///{workdir / 'hazwatch.db'}",
+            "--data-dir",
+            str(workdir),
+            "--no-simulate",
+            "--port",
+            str(self.port),
+        ]
         if influx_url:
             self.args += ["--influx-url", influx_url]
-        self.env = dict(os.environ, HAZMON_ADMIN_PASSWORD="admin-secret-1",
-                        PYTHONUNBUFFERED="1", **(extra_env or {}))
+        self.env = dict(
+            os.environ,
+            HAZMON_ADMIN_PASSWORD="admin-secret-1",
+            PYTHONUNBUFFERED="1",
+            **(extra_env or {}),
+        )
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -78,15 +103,21 @@ class HazwatchProcess:
     def start(self) -> None:
         """Start the process and wait until /health says the broker is connected."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(self.args, cwd=ROOT, env=self.env,
-                                     stdout=open(self.workdir / "app.log", "ab"),
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            self.args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=open(self.workdir / "app.log", "ab"),
+            stderr=subprocess.STDOUT,
+        )
         wait_for(self._connected, 40, what=f"hazwatch to connect (log: {self.workdir}/app.log)")
 
     def _connected(self) -> bool:
         if self.proc is not None and self.proc.poll() is not None:
-            raise AssertionError(f"hazwatch exited with {self.proc.returncode}: "
-                                 + (self.workdir / "app.log").read_text()[-3000:])
+            raise AssertionError(
+                f"hazwatch exited with {self.proc.returncode}: "
+                + (self.workdir / "app.log").read_text()[-3000:]
+            )
         try:
             return self.health()["broker"]["connected"]
         except (requests.RequestException, ValueError, KeyError):
@@ -95,8 +126,9 @@ class HazwatchProcess:
     def health(self) -> dict:
         return requests.get(f"{self.base}/health", timeout=5).json()
 
-    def get(self, path: str, auth: tuple[str, str] | None = ("admin", "admin-secret-1"),
-            **params) -> requests.Response:
+    def get(
+        self, path: str, auth: tuple[str, str] | None = ("admin", "admin-secret-1"), **params
+    ) -> requests.Response:
         return requests.get(f"{self.base}{path}", auth=auth, params=params, timeout=10)
 
     def kill(self) -> None:
@@ -122,8 +154,9 @@ class Gateway:
     """A paho publisher that waits for every PUBACK, like a careful site gateway."""
 
     def __init__(self, mqtt_port: int, client_id: str) -> None:
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  protocol=mqtt.MQTTv311)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311
+        )
         self.client.max_inflight_messages_set(200)
         self.client.max_queued_messages_set(0)
         self.client.connect("127.0.0.1", mqtt_port)

@@ -37,8 +37,11 @@ def find_or_start_postgres(workdir: Path) -> tuple[str | None, str]:
         return url, ""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not (initdb and pg_ctl):
-        return None, "no PostgreSQL on 127.0.0.1:5432 and initdb/pg_ctl not installed " \
-                     "(Debian package 'postgresql')"
+        return (
+            None,
+            "no PostgreSQL on 127.0.0.1:5432 and initdb/pg_ctl not installed "
+            "(Debian package 'postgresql')",
+        )
     data = workdir / "data"
     port = free_port()
     run_as: list[str] = []
@@ -46,11 +49,26 @@ def find_or_start_postgres(workdir: Path) -> tuple[str | None, str]:
         pw = pwd.getpwnam("postgres")
         os.chown(workdir, pw.pw_uid, pw.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
-    subprocess.run([*run_as, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"],
-                   check=True, capture_output=True)
-    subprocess.run([*run_as, pg_ctl, "-D", str(data), "-l", str(workdir / "pg.log"), "-o",
-                    f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1", "start"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*run_as, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-l",
+            str(workdir / "pg.log"),
+            "-o",
+            f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
     wait_for(lambda: _can_connect(url), 30, what="private PostgreSQL")
     return url, ""

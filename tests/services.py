@@ -27,8 +27,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05,
-             what: str = "condition") -> None:
+def wait_for(
+    predicate: Callable[[], bool],
+    timeout: float = 10.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> None:
     """Poll `predicate` until it is true; raise AssertionError naming `what` on timeout."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -43,8 +47,12 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, interval: flo
 def find_binary(*names: str) -> str | None:
     """Return the first of `names` found on PATH or in the usual sbin folders."""
     for name in names:
-        for candidate in (shutil.which(name), f"/usr/sbin/{name}", f"/usr/bin/{name}",
-                          f"/usr/local/bin/{name}"):
+        for candidate in (
+            shutil.which(name),
+            f"/usr/sbin/{name}",
+            f"/usr/bin/{name}",
+            f"/usr/local/bin/{name}",
+        ):
             if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
                 return candidate
     return None
@@ -59,8 +67,9 @@ def _port_open(port: int) -> bool:
 class MosquittoServer:
     """A private Mosquitto with persistence and queue limits fit for no-loss tests."""
 
-    def __init__(self, workdir: Path, binary: str, port: int | None = None,
-                 max_inflight: int = 0) -> None:
+    def __init__(
+        self, workdir: Path, binary: str, port: int | None = None, max_inflight: int = 0
+    ) -> None:
         self.workdir = Path(workdir)
         self.binary = binary
         self.port = port or free_port()
@@ -86,10 +95,9 @@ class MosquittoServer:
             "max_queued_bytes 0\n"
             f"max_inflight_messages {self.max_inflight}\n"
             "max_packet_size 1048576\n"
-            "set_tcp_nodelay true\n"
+            "set_tcp_nodelay true\n" + ("user root\n" if os.geteuid() == 0 else "")
             # As root, mosquitto would drop to its own user, which cannot write in our
             # private temp dir; it keeps the user it was started as with `user root`.
-            + ("user root\n" if os.geteuid() == 0 else "")
         )
         self.proc = subprocess.Popen(
             [self.binary, "-c", str(conf)],
@@ -136,7 +144,7 @@ class InfluxServer:
             "[data]\n"
             f'  dir = "{self.workdir}/data"\n'
             f'  wal-dir = "{self.workdir}/wal"\n'
-            '  query-log-enabled = false\n'
+            "  query-log-enabled = false\n"
             "[http]\n"
             f'  bind-address = "127.0.0.1:{self.port}"\n'
             "  log-enabled = false\n"

@@ -34,8 +34,10 @@ class Crowd:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.gw.publish("hazmon/e1/s1/presence", {"ts": now_ms(), "camera": self.camera,
-                                                      "zone": self.zone, "people": self.people})
+            self.gw.publish(
+                "hazmon/e1/s1/presence",
+                {"ts": now_ms(), "camera": self.camera, "zone": self.zone, "people": self.people},
+            )
             self._stop.wait(0.5)
 
     def __enter__(self) -> Crowd:
@@ -60,21 +62,33 @@ def sentinel(app: HazwatchProcess, gw: Gateway) -> None:
     it has been through the rules: a test can then assert that something did NOT happen.
     """
     gw.publish("hazmon/e1/s1/telemetry", {"ts": now_ms(), "sensor": "LT-1", "value": 99.0})
-    wait_for(lambda: any(a["source"] == "sensor:LT-1" for a in open_alarms(app)), 15,
-             what="sentinel level alarm")
+    wait_for(
+        lambda: any(a["source"] == "sensor:LT-1" for a in open_alarms(app)),
+        15,
+        what="sentinel level alarm",
+    )
 
 
-def start_app(tmp_path, mosquitto, influxdb, influx_db_name, restrictions="[]",
-              client_id=None) -> HazwatchProcess:
+def start_app(
+    tmp_path, mosquitto, influxdb, influx_db_name, restrictions="[]", client_id=None
+) -> HazwatchProcess:
     registry = write_registry(tmp_path, restrictions)
-    app = HazwatchProcess(tmp_path / "app", mqtt_url=mosquitto.url, influx_url=influxdb.url,
-                          influx_db=influx_db_name, registry=registry,
-                          extra_env={"HAZMON_MQTT_CLIENT_ID":
-                                     client_id or f"ingest-{uuid.uuid4().hex[:8]}"})
+    app = HazwatchProcess(
+        tmp_path / "app",
+        mqtt_url=mosquitto.url,
+        influx_url=influxdb.url,
+        influx_db=influx_db_name,
+        registry=registry,
+        extra_env={"HAZMON_MQTT_CLIENT_ID": client_id or f"ingest-{uuid.uuid4().hex[:8]}"},
+    )
     app.start()
     for user, role in ((INSPECTOR, "inspector"), (VIEWER, "viewer")):
-        r = requests.post(f"{app.base}/users", auth=ADMIN, timeout=10,
-                          json={"username": user[0], "password": user[1], "role": role})
+        r = requests.post(
+            f"{app.base}/users",
+            auth=ADMIN,
+            timeout=10,
+            json={"username": user[0], "password": user[1], "role": role},
+        )
         assert r.status_code == 201, r.text
     return app
 
@@ -95,8 +109,11 @@ def app(tmp_path, mosquitto, influxdb, influx_db_name):
 
 def test_night_patrol_raises_exactly_one_orange_suspected_special_operation(app, gateway):
     with Crowd(gateway, 6):
-        wait_for(lambda: any(a["rule"] == "special_operation" for a in open_alarms(app)), 20,
-                 what="suspected special operation alarm")
+        wait_for(
+            lambda: any(a["rule"] == "special_operation" for a in open_alarms(app)),
+            20,
+            what="suspected special operation alarm",
+        )
         sentinel(app, gateway)
     alarms = [a for a in open_alarms(app) if a["rule"] in ("special_operation", "people")]
     assert len(alarms) == 1, alarms
@@ -110,9 +127,16 @@ def test_night_patrol_raises_exactly_one_orange_suspected_special_operation(app,
 @pytest.mark.parametrize("reported_by", ["gateway", "inspector"])
 def test_covering_approved_permit_prevents_the_alarm(app, gateway, reported_by):
     start = datetime.now(UTC) - timedelta(hours=1)
-    permit = {"permit": "DH-1", "type": "hot_work", "zone": "Z1", "status": "approved",
-              "start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat(),
-              "workers": 6, "supervisor": "Wang Qiang"}
+    permit = {
+        "permit": "DH-1",
+        "type": "hot_work",
+        "zone": "Z1",
+        "status": "approved",
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=4)).isoformat(),
+        "workers": 6,
+        "supervisor": "Wang Qiang",
+    }
     if reported_by == "gateway":
         gateway.publish("hazmon/e1/s1/permit", permit)
         gateway.wait_all()
@@ -120,13 +144,13 @@ def test_covering_approved_permit_prevents_the_alarm(app, gateway, reported_by):
         body = {"enterprise": "e1", "site": "s1", **permit}
         refused = requests.post(f"{app.base}/permits", json=body, auth=VIEWER, timeout=10)
         assert refused.status_code == 403
-        bad = requests.post(f"{app.base}/permits", json={**body, "type": "dancing"},
-                            auth=INSPECTOR, timeout=10)
+        bad = requests.post(
+            f"{app.base}/permits", json={**body, "type": "dancing"}, auth=INSPECTOR, timeout=10
+        )
         assert bad.status_code == 400 and "type" in bad.json()["error"]
         r = requests.post(f"{app.base}/permits", json=body, auth=INSPECTOR, timeout=10)
         assert r.status_code == 201 and r.json()["permit"] == "DH-1"
-    wait_for(lambda: app.get("/permits", auth=VIEWER).json()["permits"], 10,
-             what="permit stored")
+    wait_for(lambda: app.get("/permits", auth=VIEWER).json()["permits"], 10, what="permit stored")
     with Crowd(gateway, 6):
         # Longer than the zone's dwell (2 s) plus a rule tick.
         deadline = time.monotonic() + 5
@@ -138,22 +162,37 @@ def test_covering_approved_permit_prevents_the_alarm(app, gateway, reported_by):
 
 
 def test_restriction_period_turns_a_permitted_operation_into_a_yellow_reminder(
-        tmp_path, mosquitto, influxdb, influx_db_name, gateway):
+    tmp_path, mosquitto, influxdb, influx_db_name, gateway
+):
     now = datetime.now(UTC)
-    restriction = (f"[{{name: Winter inspection, start: '{(now - timedelta(days=1)).isoformat()}'"
-                   f", end: '{(now + timedelta(days=1)).isoformat()}'}}]")
+    restriction = (
+        f"[{{name: Winter inspection, start: '{(now - timedelta(days=1)).isoformat()}'"
+        f", end: '{(now + timedelta(days=1)).isoformat()}'}}]"
+    )
     app = start_app(tmp_path, mosquitto, influxdb, influx_db_name, restrictions=restriction)
     try:
-        gateway.publish("hazmon/e1/s1/permit", {
-            "permit": "DH-2", "type": "confined_space", "zone": "Z1", "status": "approved",
-            "start": (now - timedelta(hours=1)).isoformat(),
-            "end": (now + timedelta(hours=3)).isoformat(), "workers": 6})
+        gateway.publish(
+            "hazmon/e1/s1/permit",
+            {
+                "permit": "DH-2",
+                "type": "confined_space",
+                "zone": "Z1",
+                "status": "approved",
+                "start": (now - timedelta(hours=1)).isoformat(),
+                "end": (now + timedelta(hours=3)).isoformat(),
+                "workers": 6,
+            },
+        )
         gateway.wait_all()
-        wait_for(lambda: app.get("/permits", auth=VIEWER).json()["permits"], 10,
-                 what="permit stored")
+        wait_for(
+            lambda: app.get("/permits", auth=VIEWER).json()["permits"], 10, what="permit stored"
+        )
         with Crowd(gateway, 4):
-            wait_for(lambda: [a for a in open_alarms(app) if a["source"] == "zone:Z1"], 20,
-                     what="restricted-period reminder")
+            wait_for(
+                lambda: [a for a in open_alarms(app) if a["source"] == "zone:Z1"],
+                20,
+                what="restricted-period reminder",
+            )
         alarm = next(a for a in open_alarms(app) if a["source"] == "zone:Z1")
         assert alarm["rule"] == "special_operation" and alarm["severity"] == "yellow"
         assert "restricted period" in alarm["message"]
@@ -163,10 +202,16 @@ def test_restriction_period_turns_a_permitted_operation_into_a_yellow_reminder(
 
 def test_ammonia_over_high_with_a_person_in_the_zone_escalates_to_red(app, gateway):
     with Crowd(gateway, 1):
-        gateway.publish("hazmon/e1/s1/telemetry",
-                        {"ts": now_ms(), "sensor": "NH3-1", "value": 55.0})
-        wait_for(lambda: any(a["source"] == "sensor:NH3-1" and a["severity"] == "red"
-                             for a in open_alarms(app)), 20, what="red exposure alarm")
+        gateway.publish(
+            "hazmon/e1/s1/telemetry", {"ts": now_ms(), "sensor": "NH3-1", "value": 55.0}
+        )
+        wait_for(
+            lambda: any(
+                a["source"] == "sensor:NH3-1" and a["severity"] == "red" for a in open_alarms(app)
+            ),
+            20,
+            what="red exposure alarm",
+        )
     gas = [a for a in open_alarms(app) if a["source"] == "sensor:NH3-1"]
     assert len(gas) == 1 and gas[0]["rule"] == "limit"  # escalated, not a twin
     assert "exposed" in gas[0]["message"]
@@ -174,8 +219,13 @@ def test_ammonia_over_high_with_a_person_in_the_zone_escalates_to_red(app, gatew
 
 def test_a_silent_sensor_raises_lost_communication_and_clears_on_data(app, gateway):
     gateway.publish("hazmon/e1/s1/telemetry", {"ts": now_ms(), "sensor": "PT-1", "value": 1.0})
-    wait_for(lambda: any(a["source"] == "sensor:PT-1" and a["rule"] == "lost_comm"
-                         for a in open_alarms(app)), 20, what="lost communication alarm")
+    wait_for(
+        lambda: any(
+            a["source"] == "sensor:PT-1" and a["rule"] == "lost_comm" for a in open_alarms(app)
+        ),
+        20,
+        what="lost communication alarm",
+    )
     gateway.publish("hazmon/e1/s1/telemetry", {"ts": now_ms(), "sensor": "PT-1", "value": 1.1})
 
     def cleared() -> bool:
@@ -194,17 +244,30 @@ def test_inspector_flow_contacts_call_and_acknowledge(app, gateway):
     people = contacts.json()["contacts"]
     assert people[0]["role"] == "duty_officer" and people[0]["on_duty"] is True
     assert people[0]["phone"].startswith("+86")
-    call = requests.post(f"{app.base}/calls", auth=INSPECTOR, timeout=10, json={
-        "alarm_id": alarm["id"], "contact": people[0]["name"], "outcome": "reached",
-        "note": "Special operations should not be organised now."})
+    call = requests.post(
+        f"{app.base}/calls",
+        auth=INSPECTOR,
+        timeout=10,
+        json={
+            "alarm_id": alarm["id"],
+            "contact": people[0]["name"],
+            "outcome": "reached",
+            "note": "Special operations should not be organised now.",
+        },
+    )
     assert call.status_code == 201, call.text
-    ack = requests.post(f"{app.base}/alarms/{alarm['id']}/ack", auth=INSPECTOR, timeout=10,
-                        json={"comment": "Duty officer called", "disposition": "real_event"})
+    ack = requests.post(
+        f"{app.base}/alarms/{alarm['id']}/ack",
+        auth=INSPECTOR,
+        timeout=10,
+        json={"comment": "Duty officer called", "disposition": "real_event"},
+    )
     assert ack.status_code == 200 and ack.json()["state"] == "active_ack"
     detail = app.get(f"/alarms/{alarm['id']}", auth=INSPECTOR).json()
     assert [c["outcome"] for c in detail["calls"]] == ["reached"]
-    assert any(t["actor"] == "insp" and t["to_state"] == "active_ack"
-               for t in detail["transitions"])
+    assert any(
+        t["actor"] == "insp" and t["to_state"] == "active_ack" for t in detail["transitions"]
+    )
 
 
 def test_roles_are_enforced_and_refusals_change_nothing(app, gateway):
@@ -212,22 +275,22 @@ def test_roles_are_enforced_and_refusals_change_nothing(app, gateway):
         wait_for(lambda: open_alarms(app, severity="orange"), 20, what="orange alarm")
     alarm = open_alarms(app, severity="orange")[0]
     base = app.base
-    for method, path, body in (("get", "/alarms", None),
-                               ("get", "/enterprises/e1/contacts", None),
-                               ("post", "/calls", {"alarm_id": alarm["id"], "contact": "Duty One",
-                                                   "outcome": "reached"}),
-                               ("post", f"/alarms/{alarm['id']}/ack", {"comment": "x"}),
-                               ("post", "/users", {"username": "evil", "password": "evil-pass-1",
-                                                   "role": "admin"})):
+    for method, path, body in (
+        ("get", "/alarms", None),
+        ("get", "/enterprises/e1/contacts", None),
+        ("post", "/calls", {"alarm_id": alarm["id"], "contact": "Duty One", "outcome": "reached"}),
+        ("post", f"/alarms/{alarm['id']}/ack", {"comment": "x"}),
+        ("post", "/users", {"username": "evil", "password": "evil-pass-1", "role": "admin"}),
+    ):
         r = requests.request(method, base + path, json=body, timeout=10)
         assert r.status_code == 401, (path, r.status_code)
-    for method, path, body in (("get", "/enterprises/e1/contacts", None),
-                               ("post", "/calls", {"alarm_id": alarm["id"], "contact": "Duty One",
-                                                   "outcome": "reached"}),
-                               ("post", f"/alarms/{alarm['id']}/ack", {"comment": "x"}),
-                               ("post", "/users", {"username": "evil", "password": "evil-pass-1",
-                                                   "role": "admin"}),
-                               ("get", "/rejected", None)):
+    for method, path, body in (
+        ("get", "/enterprises/e1/contacts", None),
+        ("post", "/calls", {"alarm_id": alarm["id"], "contact": "Duty One", "outcome": "reached"}),
+        ("post", f"/alarms/{alarm['id']}/ack", {"comment": "x"}),
+        ("post", "/users", {"username": "evil", "password": "evil-pass-1", "role": "admin"}),
+        ("get", "/rejected", None),
+    ):
         r = requests.request(method, base + path, json=body, auth=VIEWER, timeout=10)
         assert r.status_code == 403, (path, r.status_code)
     detail = app.get(f"/alarms/{alarm['id']}", auth=VIEWER).json()
@@ -237,7 +300,8 @@ def test_roles_are_enforced_and_refusals_change_nothing(app, gateway):
 
 
 def test_ingest_restart_neither_duplicates_nor_loses_open_alarms(
-        tmp_path, mosquitto, influxdb, influx_db_name, gateway):
+    tmp_path, mosquitto, influxdb, influx_db_name, gateway
+):
     client_id = f"ingest-{uuid.uuid4().hex[:8]}"
     app = start_app(tmp_path, mosquitto, influxdb, influx_db_name, client_id=client_id)
     try:

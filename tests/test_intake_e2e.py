@@ -20,9 +20,14 @@ def now_ms() -> int:
 @pytest.fixture
 def stack(tmp_path, mosquitto, influxdb, influx_db_name):
     registry = write_registry(tmp_path)
-    app = HazwatchProcess(tmp_path / "app", mqtt_url=mosquitto.url, influx_url=influxdb.url,
-                          influx_db=influx_db_name, registry=registry,
-                          extra_env={"HAZMON_MQTT_CLIENT_ID": f"ingest-{uuid.uuid4().hex[:8]}"})
+    app = HazwatchProcess(
+        tmp_path / "app",
+        mqtt_url=mosquitto.url,
+        influx_url=influxdb.url,
+        influx_db=influx_db_name,
+        registry=registry,
+        extra_env={"HAZMON_MQTT_CLIENT_ID": f"ingest-{uuid.uuid4().hex[:8]}"},
+    )
     app.start()
     gw = Gateway(mosquitto.port, f"gw-{uuid.uuid4().hex[:8]}")
     yield app, gw, influxdb, influx_db_name
@@ -41,20 +46,34 @@ def count_points(influxdb, db: str, measurement: str = "reading", **where: str) 
 def test_valid_readings_are_stored_with_registry_tags(stack):
     app, gw, influxdb, db = stack
     ts = now_ms() - 10_000
-    gw.publish("hazmon/e1/s1/telemetry", {"ts": ts, "readings": [
-        {"sensor": "NH3-1", "value": 12.5},
-        {"sensor": "LT-1", "value": 63.2, "quality": "uncertain", "ts": ts - 1000},
-        {"sensor": "NEW-9", "value": True}]})
-    gw.publish("hazmon/e1/s1/presence",
-               {"ts": ts, "camera": "CAM-1", "zone": "Z1", "people": 6, "confidence": 0.93})
+    gw.publish(
+        "hazmon/e1/s1/telemetry",
+        {
+            "ts": ts,
+            "readings": [
+                {"sensor": "NH3-1", "value": 12.5},
+                {"sensor": "LT-1", "value": 63.2, "quality": "uncertain", "ts": ts - 1000},
+                {"sensor": "NEW-9", "value": True},
+            ],
+        },
+    )
+    gw.publish(
+        "hazmon/e1/s1/presence",
+        {"ts": ts, "camera": "CAM-1", "zone": "Z1", "people": 6, "confidence": 0.93},
+    )
     gw.wait_all()
     wait_for(lambda: count_points(influxdb, db) == 3, 15, what="3 readings in InfluxDB")
     wait_for(lambda: count_points(influxdb, db, "presence") == 1, 15, what="presence point")
 
     rows = influxdb.query(db, 'SELECT * FROM "reading" GROUP BY *')
     by_sensor = {s["tags"]["sensor"]: s for s in rows}
-    assert by_sensor["NH3-1"]["tags"] == {"enterprise": "e1", "site": "s1", "zone": "Z1",
-                                          "sensor": "NH3-1", "kind": "gas_nh3"}
+    assert by_sensor["NH3-1"]["tags"] == {
+        "enterprise": "e1",
+        "site": "s1",
+        "zone": "Z1",
+        "sensor": "NH3-1",
+        "kind": "gas_nh3",
+    }
     cols = by_sensor["NH3-1"]["columns"]
     assert dict(zip(cols, by_sensor["NH3-1"]["values"][0], strict=True))["value"] == 12.5
     lt = dict(zip(by_sensor["LT-1"]["columns"], by_sensor["LT-1"]["values"][0], strict=True))
@@ -81,8 +100,11 @@ BAD_INPUTS = [
     ("hazmon/e1/s1/weather", b'{"sensor": "NH3-1", "value": 1}', "bad_topic"),
     ("hazmon/e1/s1/extra/telemetry", b'{"sensor": "NH3-1", "value": 1}', "bad_topic"),
     ("hazmon/e1/bad site/telemetry", b'{"sensor": "NH3-1", "value": 1}', "bad_id"),
-    ("hazmon/e1/s1/telemetry", b'{"sensor": "x\\nreading,enterprise=evil value=1 0", '
-                               b'"value": 1}', "bad_id"),
+    (
+        "hazmon/e1/s1/telemetry",
+        b'{"sensor": "x\\nreading,enterprise=evil value=1 0", "value": 1}',
+        "bad_id",
+    ),
     ("hazmon/e1/s1/telemetry", b'{"sensor": "NH3-1", "value": "12"}', "bad_value"),
     ("hazmon/e1/s1/telemetry", b'{"readings": []}', "no_content"),
     ("hazmon/e1/s1/presence", b'{"camera": "CAM-1", "zone": "Z1", "people": -3}', "bad_value"),
@@ -97,37 +119,51 @@ def test_each_bad_input_is_rejected_kept_and_counted_while_neighbours_are_stored
         gw.publish("hazmon/e1/s1/telemetry", {"ts": base + i, "sensor": "NH3-1", "value": i})
         gw.publish(topic, payload)
     # One message with a NaN reading among good ones: the good ones are kept.
-    gw.publish("hazmon/e1/s1/telemetry", b'{"ts": %d, "readings": [{"sensor": "LT-1", '
-               b'"value": 50}, {"sensor": "NH3-1", "value": NaN}, {"sensor": "LT-1", '
-               b'"value": 51, "ts": %d}]}' % (base, base + 1))
+    gw.publish(
+        "hazmon/e1/s1/telemetry",
+        b'{"ts": %d, "readings": [{"sensor": "LT-1", '
+        b'"value": 50}, {"sensor": "NH3-1", "value": NaN}, {"sensor": "LT-1", '
+        b'"value": 51, "ts": %d}]}' % (base, base + 1),
+    )
     gw.wait_all()
     expected_good = len(BAD_INPUTS) + 2
-    wait_for(lambda: count_points(influxdb, db) == expected_good, 20,
-             what=f"{expected_good} good readings stored")
-    wait_for(lambda: app.health()["ingest"]["rejected"] == len(BAD_INPUTS), 10,
-             what="rejections counted in /health")
+    wait_for(
+        lambda: count_points(influxdb, db) == expected_good,
+        20,
+        what=f"{expected_good} good readings stored",
+    )
+    wait_for(
+        lambda: app.health()["ingest"]["rejected"] == len(BAD_INPUTS),
+        10,
+        what="rejections counted in /health",
+    )
 
     answer = app.get("/rejected", limit=100).json()
     codes = [r["code"] for r in answer["rejected"]]
     for topic, _payload, code in BAD_INPUTS:
-        assert any(r["code"] == code and r["topic"] == topic for r in answer["rejected"]), \
-            (topic, code, codes)
+        assert any(r["code"] == code and r["topic"] == topic for r in answer["rejected"]), (
+            topic,
+            code,
+            codes,
+        )
     assert "bad_value" in codes  # the NaN reading, kept with its message
-    assert all(len(r["payload"].encode("utf-8", "replace")) <= 4 * 4096 for r in
-               answer["rejected"])
+    assert all(len(r["payload"].encode("utf-8", "replace")) <= 4 * 4096 for r in answer["rejected"])
     big = next(r for r in answer["rejected"] if r["code"] == "too_large")
     assert big["size"] == 256 * 1024 + 1 and big["payload_truncated"]
     assert answer["counts"]["bad_id"] == 2
     # Nothing of the injection attempt reached InfluxDB.
     assert influxdb.query(db, 'SHOW TAG VALUES FROM "reading" WITH KEY = "enterprise"')[0][
-        "values"] == [["enterprise", "e1"]]
+        "values"
+    ] == [["enterprise", "e1"]]
     assert app.health()["ingest"]["rejected_readings"] == 1
 
 
 def test_redelivered_message_is_stored_once(stack):
     app, gw, influxdb, db = stack
-    msg = {"ts": now_ms() - 5000, "readings": [{"sensor": "NH3-1", "value": 3.0},
-                                              {"sensor": "LT-1", "value": 40.0}]}
+    msg = {
+        "ts": now_ms() - 5000,
+        "readings": [{"sensor": "NH3-1", "value": 3.0}, {"sensor": "LT-1", "value": 40.0}],
+    }
     for _ in range(3):
         gw.publish("hazmon/e1/s1/telemetry", msg)
     gw.wait_all()
@@ -141,8 +177,11 @@ def test_rejected_needs_admin_and_health_is_public(stack):
     assert app.get("/rejected", auth=None).status_code == 401
     assert app.get("/rejected", auth=("admin", "wrong-password")).status_code == 401
     created = __import__("requests").post(
-        f"{app.base}/users", auth=("admin", "admin-secret-1"),
-        json={"username": "wall", "password": "wall-display-1", "role": "viewer"}, timeout=10)
+        f"{app.base}/users",
+        auth=("admin", "admin-secret-1"),
+        json={"username": "wall", "password": "wall-display-1", "role": "viewer"},
+        timeout=10,
+    )
     assert created.status_code == 201 and "password" not in created.json()
     assert app.get("/rejected", auth=("wall", "wall-display-1")).status_code == 403
     assert app.get("/health", auth=None).status_code == 200

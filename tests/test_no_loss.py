@@ -16,18 +16,25 @@ pytestmark = pytest.mark.services
 READINGS_PER_MESSAGE = 10
 
 
-def publish_stream(gw: Gateway, messages: int, start_ts: int, pace_s: float,
-                   stop: threading.Event | None = None) -> int:
+def publish_stream(
+    gw: Gateway, messages: int, start_ts: int, pace_s: float, stop: threading.Event | None = None
+) -> int:
     """Publish `messages` telemetry messages with unique timestamps; return how many."""
     sent = 0
     for i in range(messages):
         if stop is not None and stop.is_set():
             break
         ts = start_ts + i * READINGS_PER_MESSAGE  # every reading has its own time
-        gw.publish("hazmon/e1/s1/telemetry", {"ts": ts, "readings": [
-            {"sensor": "NH3-1" if j % 2 == 0 else "LT-1", "value": float(i), "ts": ts + j}
-            for j in range(READINGS_PER_MESSAGE)
-        ]})
+        gw.publish(
+            "hazmon/e1/s1/telemetry",
+            {
+                "ts": ts,
+                "readings": [
+                    {"sensor": "NH3-1" if j % 2 == 0 else "LT-1", "value": float(i), "ts": ts + j}
+                    for j in range(READINGS_PER_MESSAGE)
+                ],
+            },
+        )
         sent += 1
         if pace_s:
             time.sleep(pace_s)
@@ -46,9 +53,14 @@ def parts(tmp_path, mosquitto_factory, influx_factory, influx_db_name):
     influx = influx_factory()
     influx.start()
     registry = write_registry(tmp_path)
-    app = HazwatchProcess(tmp_path / "app", mqtt_url=broker.url, influx_url=influx.url,
-                          influx_db=influx_db_name, registry=registry,
-                          extra_env={"HAZMON_MQTT_CLIENT_ID": f"ingest-{uuid.uuid4().hex[:8]}"})
+    app = HazwatchProcess(
+        tmp_path / "app",
+        mqtt_url=broker.url,
+        influx_url=influx.url,
+        influx_db=influx_db_name,
+        registry=registry,
+        extra_env={"HAZMON_MQTT_CLIENT_ID": f"ingest-{uuid.uuid4().hex[:8]}"},
+    )
     gw = Gateway(broker.port, f"gw-{uuid.uuid4().hex[:8]}")
     yield broker, influx, app, gw, influx_db_name
     gw.close()
@@ -68,8 +80,11 @@ def test_sigkill_and_restart_loses_nothing_and_duplicates_nothing(parts):
     gw.wait_all()
     app.start()  # same client id: the persistent session delivers what was not acknowledged
     expected = messages * READINGS_PER_MESSAGE
-    wait_for(lambda: distinct_points(influx, db) >= expected, 90,
-             what=f"all {expected} readings after restart")
+    wait_for(
+        lambda: distinct_points(influx, db) >= expected,
+        90,
+        what=f"all {expected} readings after restart",
+    )
     assert distinct_points(influx, db) == expected
     per_time = influx.query(db, 'SELECT count("value") FROM "reading" GROUP BY "sensor"')
     assert sum(s["values"][0][1] for s in per_time) == expected
@@ -82,7 +97,8 @@ def test_influxdb_outage_of_20_seconds_loses_nothing(parts):
     stop = threading.Event()
     sent: list[int] = []
     publisher = threading.Thread(
-        target=lambda: sent.append(publish_stream(gw, 100_000, start_ts, 0.004, stop)))
+        target=lambda: sent.append(publish_stream(gw, 100_000, start_ts, 0.004, stop))
+    )
     publisher.start()
     wait_for(lambda: distinct_points(influx, db) > 1000, 30, what="stream under way")
     influx.stop()
@@ -95,8 +111,11 @@ def test_influxdb_outage_of_20_seconds_loses_nothing(parts):
     publisher.join()
     gw.wait_all()
     expected = sent[0] * READINGS_PER_MESSAGE
-    wait_for(lambda: distinct_points(influx, db) >= expected, 90,
-             what=f"all {expected} readings after the outage")
+    wait_for(
+        lambda: distinct_points(influx, db) >= expected,
+        90,
+        what=f"all {expected} readings after the outage",
+    )
     assert distinct_points(influx, db) == expected
     wait_for(lambda: app.health()["ingest"]["pending"] == 0, 30, what="spool drained")
     assert app.health()["status"] == "ok"

@@ -151,10 +151,10 @@ def test_health_badges_colour_only_what_is_wrong() -> None:
 
 def test_nav_shows_only_pages_the_role_allows() -> None:
     viewer = shell.nav_links("/", "en", {"viewer": True, "inspector": False, "admin": False})
-    assert [link.href for link in viewer] == ["/"]
+    assert [link.href for link in viewer] == ["/", "/site", "/enterprises", "/permits"]
     assert "hz-nav-current" in viewer[0].className
     admin = shell.nav_links("/admin", "zh", {"viewer": True, "inspector": True, "admin": True})
-    assert texts(admin) == ["大屏", "值守台", "管理"]
+    assert texts(admin) == ["大屏", "值守台", "厂区监测", "企业名录", "作业票", "管理"]
 
 
 def test_wall_refreshes_by_itself_at_least_every_two_seconds() -> None:

@@ -29,8 +29,6 @@ CONTRACT_FIELDS = [
 ]  # fmt: skip
 
 
-
-
 @pytest.fixture
 def book(db) -> AlarmBook:
     return AlarmBook(db)

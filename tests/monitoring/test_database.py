@@ -31,8 +31,6 @@ T0 = 1_764_381_600_000  # 2025-11-29T02:00:00Z
 BATCH_BOUND_S = 3.0  # generous: measured well under 0.1 s on both backends
 
 
-
-
 def make_reject(
     n: int = 0, code: str = "bad_json", payload: bytes = b"{not json"
 ) -> RejectedMessage:

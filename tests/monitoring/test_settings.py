@@ -26,8 +26,12 @@ def test_cli_beats_environment_beats_config_file(tmp_path: Path):
 
 
 def test_every_problem_is_reported_in_one_error(tmp_path: Path):
-    env = {"HAZMON_MQTT_URL": "http://nope", "HAZMON_RETENTION_DAYS": "7",
-           "HAZMON_INFLUX_DB": "bad db", "HAZMON_REGISTRY": str(tmp_path / "missing.yaml")}
+    env = {
+        "HAZMON_MQTT_URL": "http://nope",
+        "HAZMON_RETENTION_DAYS": "7",
+        "HAZMON_INFLUX_DB": "bad db",
+        "HAZMON_REGISTRY": str(tmp_path / "missing.yaml"),
+    }
     with pytest.raises(SettingsError) as info:
         load_settings({}, environ=env)
     text = str(info.value)
@@ -49,7 +53,9 @@ def test_unknown_config_key_is_named(tmp_path: Path):
 
 
 def test_secrets_are_not_in_repr():
-    s = load_settings({}, environ={"HAZMON_ADMIN_PASSWORD": "s3cret-pass",
-                                   "HAZMON_INFLUX_PASSWORD": "influx-pass"})
+    s = load_settings(
+        {},
+        environ={"HAZMON_ADMIN_PASSWORD": "s3cret-pass", "HAZMON_INFLUX_PASSWORD": "influx-pass"},
+    )
     assert s.admin_password == "s3cret-pass"
     assert "s3cret-pass" not in repr(s) and "influx-pass" not in repr(s)

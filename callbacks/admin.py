@@ -1,0 +1,3 @@
+"""Callbacks of the admin page."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Callbacks of the directory page."""
+
+from __future__ import annotations

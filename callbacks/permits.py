@@ -1,0 +1,3 @@
+"""Callbacks of the permits page."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Callbacks of the site page."""
+
+from __future__ import annotations
