@@ -164,8 +164,14 @@ def run_once(
     sensors = 500
     registry = bench_registry(workdir, sensors)
     env = dict(os.environ, HAZMON_ADMIN_PASSWORD="bench-admin-1")
+    # BENCH_INGEST_PROFILE=<file>: run the ingest under py-spy (collapsed stacks, idle excluded).
+    profile = os.environ.get("BENCH_INGEST_PROFILE")
+    profiler = (
+        ["py-spy", "record", "-r", "250", "-f", "raw", "-o", profile, "--"] if profile else []
+    )
     app = psutil.Popen(
         [
+            *profiler,
             sys.executable,
             str(ROOT / "app.py"),
             "ingest",
@@ -281,7 +287,10 @@ def run_once(
             "ingest_peak_rss_mb": round(peak_rss / 2**20, 1),
         }
     finally:
-        app.terminate()
+        if profile:  # py-spy writes its file on SIGINT and stops the ingest with it
+            app.send_signal(2)
+        else:
+            app.terminate()
         try:
             app.wait(20)
         except psutil.TimeoutExpired:

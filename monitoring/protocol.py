@@ -16,6 +16,14 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from types import MappingProxyType
 
+from monitoring.protocol_fast import (
+    MAX_FUTURE_MS,
+    MAX_ID_CHARS,
+    MAX_TS_MS,
+    MIN_TS_MS,
+    fast_telemetry,
+)
+from monitoring.protocol_fast import known_id as _known_id
 from monitoring.records import (
     GATEWAY_STATES,
     ID_PATTERN,
@@ -36,9 +44,6 @@ from monitoring.records import (
 DEFAULT_ROOT = "hazmon"
 MESSAGE_KINDS: frozenset[str] = frozenset({"telemetry", "presence", "permit", "status"})
 MAX_PAYLOAD_BYTES = 256 * 1024
-MAX_FUTURE_MS = 5 * 60 * 1000
-MIN_TS_MS = 946_684_800_000  # 2000-01-01T00:00:00Z; anything earlier is a clock or unit bug
-MAX_TS_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z; bounds permit start/end too
 MAX_PEOPLE = 1000
 MAX_WORKERS = 1000
 MAX_SNAPSHOT_CHARS = 2048
@@ -46,9 +51,7 @@ MAX_LEVEL_CHARS = 32
 MAX_SUPERVISOR_CHARS = 100
 MAX_LISTED_FAILURES = 3  # readings named in the detail when a whole message is rejected
 TOPIC_CACHE_SIZE = 1024
-ID_CACHE_SIZE = 4096
 MAX_CACHED_TOPIC_CHARS = 512  # longer topics are never valid; don't let them fill the cache
-MAX_ID_CHARS = 64  # from the id pattern; longer strings never reach the id cache
 
 _MISSING = object()
 _match_id = ID_PATTERN.fullmatch
@@ -71,12 +74,6 @@ class _NonFinite:
 
     def __init__(self, name: str) -> None:
         self.name = name
-
-
-@lru_cache(maxsize=ID_CACHE_SIZE)
-def _known_id(text: str) -> bool:
-    # Sensor ids repeat in every message; a cache hit is cheaper than the regex.
-    return _match_id(text) is not None
 
 
 # One decoder built once: json.loads(..., parse_constant=...) would build a new one per call.
@@ -113,10 +110,14 @@ def parse_message(
     if type(route) is Rejection:
         raise MessageRejected(route.code, route.detail)
     enterprise, site, kind = route
-    text = _decode(payload)
     if kind == "telemetry":
         where = locations(enterprise, site) if locations is not None else _NOWHERE
-        return _telemetry(_load_object(text), enterprise, site, received_ms, where)
+        if type(payload) is bytes and len(payload) <= MAX_PAYLOAD_BYTES:
+            fast = fast_telemetry(payload, enterprise, site, received_ms, where)
+            if fast is not None:
+                return fast
+        return _telemetry(_load_object(_decode(payload)), enterprise, site, received_ms, where)
+    text = _decode(payload)
     if kind == "presence":
         return _presence(_load_object(text), enterprise, site, received_ms)
     if kind == "permit":
