@@ -191,12 +191,12 @@ def run_once(
             "--port",
             str(free_port()),
             "--log-level",
-            "WARNING",
+            os.environ.get("BENCH_INGEST_LOG_LEVEL", "WARNING"),  # DEBUG: per-batch timings
             *extra_args,
         ],
         cwd=ROOT,
         env=env,
-        stdout=open(workdir / "ingest.log", "ab"),
+        stdout=open(os.environ.get("BENCH_INGEST_LOG", workdir / "ingest.log"), "ab"),
         stderr=-2,
     )
     try:

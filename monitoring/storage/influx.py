@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -104,8 +105,9 @@ class InfluxStore:
         # Credentials and proxies come from settings only; without this, requests reads
         # ~/.netrc and proxy variables on every write (measured: a few % of intake CPU).
         self._session.trust_env = False
-        self._write_lock = threading.Lock()  # one write in flight per store
+        self._write_lock = threading.Lock()  # one write() at a time per store
         self._closed = threading.Event()  # wakes a write that waits to retry
+        self._poster: ThreadPoolExecutor | None = None  # made by the first large write
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -126,6 +128,9 @@ class InfluxStore:
     def close(self) -> None:
         """Release connections and stop any write waiting to retry."""
         self._closed.set()
+        if self._poster is not None:
+            self._poster.shutdown(wait=True)
+            self._poster = None
         self._session.close()  # drops pooled connections; a later start() opens new ones
 
     def ping(self) -> bool:
@@ -140,13 +145,47 @@ class InfluxStore:
 
     def write(self, readings: Sequence[Reading], presence: Sequence[PresenceCount]) -> None:
         """Store a batch; raise StoreUnavailable when it may succeed later, StoreRejected not."""
-        lines, refused = _encode_all(readings, presence)
-        with self._write_lock:
-            for i in range(0, len(lines), WRITE_BATCH_POINTS):
-                body = "\n".join(lines[i : i + WRITE_BATCH_POINTS]).encode()
-                self._post_write(body)
+        if len(readings) + len(presence) <= WRITE_BATCH_POINTS:
+            lines, refused = _encode_all(readings, presence)
+            with self._write_lock:
+                if lines:
+                    self._post_write("\n".join(lines).encode())
+        else:
+            with self._write_lock:
+                refused = self._write_overlapped(readings, presence)
         if refused:
             raise PointRefused(f"{len(refused)} point(s) refused, the rest stored: {refused[0]}")
+
+    def _write_overlapped(
+        self, readings: Sequence[Reading], presence: Sequence[PresenceCount]
+    ) -> list[str]:
+        """POST a large batch in chunks, encoding the next chunk while InfluxDB takes one.
+
+        Encoding is Python work and the write is InfluxDB's (on another core): overlapping
+        them nearly halves the time of a large batch. One POST is in flight at a time;
+        InfluxDB 1.6 answers 500 under concurrent writes (NOTES.md).
+        """
+        if self._poster is None:
+            self._poster = ThreadPoolExecutor(1, thread_name_prefix="influx-write")
+        refused: list[str] = []
+        in_flight: Future | None = None
+        try:
+            for chunk_readings, chunk_presence in _chunks(readings, presence, WRITE_BATCH_POINTS):
+                lines, bad = _encode_all(chunk_readings, chunk_presence)
+                refused += bad
+                if not lines:
+                    continue
+                body = "\n".join(lines).encode()
+                if in_flight is not None:
+                    in_flight.result()  # StoreUnavailable / StoreRejected end the batch here
+                in_flight = self._poster.submit(self._post_write, body)
+            if in_flight is not None:
+                in_flight.result()
+        finally:
+            if in_flight is not None and not in_flight.done():
+                # Leaving early (an error): never return while a POST of this batch runs.
+                wait_quietly(in_flight)
+        return refused
 
     def _post_write(self, body: bytes) -> None:
         created_database = False
@@ -330,6 +369,26 @@ class InfluxStore:
             )
             return
         raise StoreRejected(f"database {self.db!r} has no default retention policy")
+
+
+def _chunks(
+    readings: Sequence[Reading], presence: Sequence[PresenceCount], size: int
+) -> list[tuple[Sequence[Reading], Sequence[PresenceCount]]]:
+    """Split a batch into parts of at most `size` points, readings first."""
+    parts: list[tuple[Sequence[Reading], Sequence[PresenceCount]]] = []
+    for i in range(0, len(readings), size):
+        parts.append((readings[i : i + size], ()))
+    for i in range(0, len(presence), size):
+        parts.append(((), presence[i : i + size]))
+    return parts
+
+
+def wait_quietly(future: Future) -> None:
+    """Wait for a future whose outcome no longer matters (the caller already failed)."""
+    try:
+        future.result()
+    except Exception:  # the batch is retried or spooled whole; this error adds nothing
+        log.debug("a write overlapping a failed one also ended: %s", future.exception())
 
 
 def _encode_all(

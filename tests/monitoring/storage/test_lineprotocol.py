@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from monitoring.records import PresenceCount, Reading
 from monitoring.storage.lineprotocol import (
@@ -48,11 +51,27 @@ def test_reading_line_has_sorted_tags_float_value_and_ms_time():
 
 @pytest.mark.parametrize(
     ("value", "literal"),
-    [(12, "12.0"), (True, "1.0"), (False, "0.0"), (1e16, "1e+16"), (-0.5, "-0.5")],
+    [
+        (12, "12.0"),
+        (True, "1.0"),
+        (False, "0.0"),
+        (1e16, "1e16"),  # InfluxDB 1.6 takes 1e16, 1E16 and 1e+16 alike (checked on the server)
+        (-0.5, "-0.5"),
+        (5e-324, "5e-324"),
+        (0.1, "0.1"),
+    ],
 )
 def test_value_is_always_a_float_literal(value, literal):
     line = encode_readings([reading(value=value)])[0]
     assert f" value={literal} " in line
+
+
+@given(values=st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=50))
+def test_values_round_trip_exactly_as_plain_float_literals(values):
+    lines = encode_readings([reading(value=v, ts_ms=T + i) for i, v in enumerate(values)])
+    texts = [line.split(" value=")[1].split(" ")[0] for line in lines]
+    assert [float(text) for text in texts] == values
+    assert all(re.fullmatch(r"-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?", text) for text in texts)
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
