@@ -141,6 +141,12 @@ def stored_count(influx_url: str, db: str) -> int:
     return series[0]["values"][0][1] if series else 0
 
 
+def _cpu_seconds(proc: psutil.Process) -> float:
+    """Return the CPU time (user + system) a process has used so far."""
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
 def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     if not values:
@@ -245,6 +251,7 @@ def run_once(
                 time.sleep(0.05)
 
         threading.Thread(target=sample_rss, daemon=True).start()
+        cpu_before = _cpu_seconds(app)
         t0 = time.monotonic()
         start_evt.set()
         deadline = t0 + 300
@@ -258,6 +265,8 @@ def run_once(
                 break
             time.sleep(SAMPLE_S)
         elapsed = samples_store[-1][0]
+        cpu_used = _cpu_seconds(app) - cpu_before
+        published_at = next((t for t, n in samples_pub if n >= readings), None)
         done.set()
         for p in procs:
             p.join(60)
@@ -285,6 +294,10 @@ def run_once(
             "p50_latency_s": round(percentile(latencies, 50), 3),
             "p99_latency_s": round(percentile(latencies, 99), 3),
             "ingest_peak_rss_mb": round(peak_rss / 2**20, 1),
+            # Machine-independent-ish: the ingest's own CPU per reading, and how fast the
+            # publishers went (the queue, hence latency, grows by the difference).
+            "ingest_cpu_us_per_reading": round(cpu_used / readings * 1e6, 2),
+            "published_per_s": round(readings / published_at) if published_at else None,
         }
     finally:
         if profile:  # py-spy writes its file on SIGINT and stops the ingest with it
@@ -317,7 +330,9 @@ def main() -> int:
             f"  {per_message} reading(s)/message: {result['readings_per_s']:,} readings/s, "
             f"{result['messages_per_s']:,} messages/s, lost {result['lost']}, "
             f"p50 {result['p50_latency_s']} s, p99 {result['p99_latency_s']} s, "
-            f"peak RSS {result['ingest_peak_rss_mb']} MB  (target {target}, zero loss, "
+            f"peak RSS {result['ingest_peak_rss_mb']} MB, ingest CPU "
+            f"{result['ingest_cpu_us_per_reading']} us/reading, publishers "
+            f"{result['published_per_s'] or 0:,} readings/s  (target {target}, zero loss, "
             "p99 < 2 s, RSS < 300 MB)",
             flush=True,
         )
