@@ -283,11 +283,11 @@ class LevelDebounce:
     or back to normal needs no delay: it only ever lowers the alarm.
     """
 
-    __slots__ = ("active", "_since")
+    __slots__ = ("active", "pending")
 
     def __init__(self) -> None:
         self.active: str | None = None
-        self._since: dict[str, int] = {}  # level -> first sample of its current run
+        self.pending: dict[str, int] = {}  # level -> first sample of its current run
 
     @property
     def level(self) -> str | None:
@@ -297,11 +297,11 @@ class LevelDebounce:
     def restore(self) -> None:
         """Mark the value as in alarm at a level the next sample will tell."""
         self.active = _ANY_LEVEL
-        self._since.clear()
+        self.pending.clear()
 
     def interrupt(self) -> None:
         """Forget pending on-delays (a sample that is not good proves nothing); keep the level."""
-        self._since.clear()
+        self.pending.clear()
 
     def update(self, limits: Limits, value: float, ts_ms: int, delay_ms: int) -> str | None:
         """Take one good sample; return the level the alarm is at now (None: normal)."""
@@ -314,13 +314,13 @@ class LevelDebounce:
                 or limits.classify(value, LOW_LOW)
             )
             self.active = level
-            self._since = dict.fromkeys(limits.chain(level), ts_ms - delay_ms) if level else {}
+            self.pending = dict.fromkeys(limits.chain(level), ts_ms - delay_ms) if level else {}
             return level
         raw = limits.classify(value, self.active)
         if delay_ms <= 0:
             self.active = raw
             return raw
-        since = self._since
+        since = self.pending
         if raw is None:
             since.clear()
             self.active = None

@@ -115,7 +115,8 @@ class LimitRule(SiteRule):
             w.value = value = r.value
             debounce = w.debounce
             if debounce.active is None and w.inside_above < value < w.inside_below:
-                debounce.interrupt()  # normal and staying normal: nothing can change
+                if debounce.pending:  # normal and staying normal: only an on-delay ends
+                    debounce.pending.clear()
                 continue
             level = debounce.update(w.limits, value, r.ts_ms, w.delay_ms)
             signal = self._signal(w, level, r.ts_ms, now_ms)
