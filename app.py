@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -74,7 +75,9 @@ def create_web_app(rt: runtime.Runtime) -> Any:
     )
     app.layout = lambda: shell.layout(rt.registry.timezone if rt.registry else "UTC")
     secret = load_secret_key(rt.settings.secret_key, rt.settings.data_dir)
-    install_sessions(app.server, rt.users, secret, login_page)
+    install_sessions(
+        app.server, rt.users, secret, login_page, secure_cookies=rt.settings.secure_cookies
+    )
     ctx = ApiContext(
         users=rt.users,
         rejects=rt.books.rejects,
@@ -111,6 +114,7 @@ def create_web_app(rt: runtime.Runtime) -> Any:
                 store=rt.store,
                 registry=lambda: rt.registry,
                 clock=time.time,
+                recordings=rt.permit_recordings,
             )
         )
     )
@@ -194,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     overrides: dict[str, Any] = {}
     if command == "demo":
         # The embedded broker (amqtt) speaks MQTT 3.1.1 only.
-        overrides = {"mqtt_protocol": "3.1.1", "data_dir": "var/demo"}
+        overrides = {"mqtt_protocol": "3.1.1"}
+        if not cli.get("data_dir") and "HAZMON_DATA_DIR" not in os.environ:
+            overrides["data_dir"] = "var/demo"
     try:
         settings = load_settings(cli, **overrides)
         if command == "demo" and not settings.admin_password:

@@ -11,7 +11,7 @@ from layouts import admin, console, directory, ids, permits, shell, site, wall
 from layouts.i18n import normalise, t
 from monitoring import wall_view
 from monitoring.users import ROLES
-from monitoring.web_session import current_session_user
+from monitoring.web_session import csrf_token, current_session_user
 
 
 @callback(
@@ -63,7 +63,12 @@ def route(pathname: str | None, search: str | None, lang: str | None) -> tuple:
     return (
         page,
         shell.nav_links(pathname, lang, can),
-        shell.user_menu(user.id if user else None, user.role if user else None, lang),
+        shell.user_menu(
+            user.id if user else None,
+            user.role if user else None,
+            lang,
+            csrf_token() if user else "",
+        ),
         shell.centre_name(lang),
         t("nav.language", lang),
     )

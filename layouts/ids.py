@@ -48,3 +48,97 @@ CONSOLE_SHELVE_SUBMIT = "console-shelve-submit"
 CONSOLE_RESULT = "console-result"
 
 TIMEZONE = "shell-timezone"
+
+# Admin page
+ADMIN_TABS = "admin-tabs"
+ADMIN_INTERVAL = "admin-interval"
+ADMIN_BUMP = "admin-bump"  # dcc.Store: changed after every action, to refresh the lists
+ADMIN_USERS_GRID = "admin-users-grid"
+ADMIN_USER_SELECTED = "admin-user-selected"  # dcc.Store: the user name the actions apply to
+ADMIN_USER_HEAD = "admin-user-head"
+ADMIN_USER_ACTIONS = "admin-user-actions"
+ADMIN_ROLE = "admin-role"
+ADMIN_SET_ROLE = "admin-set-role"
+ADMIN_RESET_PASSWORD = "admin-reset-password"
+ADMIN_SET_PASSWORD = "admin-set-password"
+ADMIN_TOGGLE_ACTIVE = "admin-toggle-active"
+ADMIN_DELETE_CONFIRM = "admin-delete-confirm"
+ADMIN_DELETE = "admin-delete"
+ADMIN_NEW_USERNAME = "admin-new-username"
+ADMIN_NEW_PASSWORD = "admin-new-password"
+ADMIN_NEW_ROLE = "admin-new-role"
+ADMIN_CREATE = "admin-create"
+ADMIN_RESULT = "admin-result"
+ADMIN_AUDIT_GRID = "admin-audit-grid"
+ADMIN_REJECT_COUNTS = "admin-reject-counts"
+ADMIN_REJECT_GRID = "admin-reject-grid"
+ADMIN_UNREGISTERED_COUNT = "admin-unregistered-count"
+ADMIN_UNREGISTERED_GRID = "admin-unregistered-grid"
+ADMIN_REGISTRY_INFO = "admin-registry-info"
+ADMIN_RELOAD = "admin-reload"
+ADMIN_RELOAD_RESULT = "admin-reload-result"
+ADMIN_HEALTH = "admin-health"
+
+# Wall display: chime for new red alarms; console body (list + detail + actions)
+WALL_SOUND = "wall-sound"  # the "Enable sound" toggle button
+WALL_SOUND_ON = "wall-sound-on"  # dcc.Store (session): whether the chime may play
+WALL_RED_IDS = "wall-red-ids"  # dcc.Store: ids of open red alarms, from the refresh
+WALL_CHIMES = "wall-chimes"  # dcc.Store: how many times the chime played on this page
+WALL_CHIME_AUDIO = "wall-chime-audio"
+WALL_GRID_KEY = "wall-grid-key"  # dcc.Store: fingerprint of the grid the browser has
+CONSOLE_BODY = "console-body"
+
+# Enterprise directory
+DIRECTORY_SEARCH = "directory-search"
+DIRECTORY_REGION = "directory-region"
+DIRECTORY_INTERVAL = "directory-interval"
+DIRECTORY_GRID = "directory-grid"
+DIRECTORY_COUNT = "directory-count"
+DIRECTORY_SELECTED = "directory-selected"  # dcc.Store: the enterprise id shown in the detail
+DIRECTORY_DETAIL = "directory-detail"
+DIRECTORY_DETAIL_BODY = "directory-detail-body"
+DIRECTORY_CONTACTS = "directory-contacts"
+DIRECTORY_PHONES_BUTTON = "directory-phones-button"
+
+# Permits
+PERMITS_INTERVAL = "permits-interval"
+PERMITS_BUMP = "permits-bump"  # dcc.Store: changed after a permit is recorded, to refresh
+PERMITS_FILTER_ENTERPRISE = "permits-filter-enterprise"
+PERMITS_FILTER_ZONE = "permits-filter-zone"
+PERMITS_FILTER_STATE = "permits-filter-state"
+PERMITS_GRID = "permits-grid"
+PERMITS_COUNT = "permits-count"
+PERMITS_RESTRICTIONS = "permits-restrictions"
+PERMITS_FORM_ENTERPRISE = "permits-form-enterprise"
+PERMITS_FORM_SITE = "permits-form-site"
+PERMITS_FORM_ZONE = "permits-form-zone"
+PERMITS_FORM_TYPE = "permits-form-type"
+PERMITS_FORM_NUMBER = "permits-form-number"
+PERMITS_FORM_START = "permits-form-start"
+PERMITS_FORM_END = "permits-form-end"
+PERMITS_FORM_WORKERS = "permits-form-workers"
+PERMITS_FORM_SUPERVISOR = "permits-form-supervisor"
+PERMITS_FORM_STATUS = "permits-form-status"
+PERMITS_FORM_NOTE = "permits-form-note"
+PERMITS_FORM_SUBMIT = "permits-form-submit"
+PERMITS_FORM_RESULT = "permits-form-result"
+
+# Site page
+SITE_NAV = "site-nav"  # dcc.Location the picker navigates with
+SITE_CURRENT = "site-current"  # dcc.Store: {"enterprise", "site"} the page shows
+SITE_ENTERPRISE = "site-enterprise"
+SITE_SITE = "site-site"
+SITE_INTERVAL = "site-interval"
+SITE_STATUS = "site-status"
+SITE_TABLE = "site-table"
+SITE_SENSORS = "site-sensors"
+SITE_WINDOW = "site-window"
+SITE_TREND = "site-trend"
+SITE_TREND_INFO = "site-trend-info"
+SITE_TREND_STAMP = "site-trend-stamp"  # dcc.Store: what the trend shows and when it was drawn
+SITE_ZONE = "site-zone"
+SITE_PEOPLE = "site-people"
+SITE_PEOPLE_STAMP = "site-people-stamp"
+SITE_PERMITS = "site-permits"
+SITE_SENSOR_ROW = "site-sensor-row"  # pattern-matching type: {"type": ..., "sensor": id}
+SITE_ZONE_ROW = "site-zone-row"  # pattern-matching type: {"type": ..., "zone": id}

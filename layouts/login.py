@@ -1,4 +1,8 @@
-"""The sign-in page: a plain HTML form posting to /login, labelled in both languages."""
+"""The sign-in page and the sign-out confirmation: plain HTML forms, in both languages.
+
+Both forms carry the session's signed form token (`monitoring.web_session.csrf_token`).
+Everything interpolated is escaped; the error text comes only from our own labels.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,47 @@ from html import escape
 
 from layouts.i18n import t
 
-
-def _both(key: str) -> str:
-    return f"{escape(t(key, 'en'))} · {escape(t(key, 'zh'))}"
+CSRF_FIELD = "csrf_token"  # the field monitoring.web_session checks
 
 
-def login_page(error_key: str | None = None) -> str:
-    """Return the sign-in page; `error_key` names the message to show, if any."""
-    error = f'<p class="hz-login-error" role="alert">{_both(error_key)}</p>' if error_key else ""
+def _both(key: str, **params: object) -> str:
+    return f"{escape(t(key, 'en', **params))} · {escape(t(key, 'zh', **params))}"
+
+
+def _page(title_key: str, body: str) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_both("login.title")} — Hazwatch</title>
+<title>{_both(title_key)} — Hazwatch</title>
 <link rel="stylesheet" href="/assets/hazwatch.css"></head>
 <body class="hz-login-body"><main class="hz-login">
 <h1>{escape(t("app.title", "en"))} <span>{escape(t("app.title", "zh"))}</span></h1>
 <p class="hz-login-centre">{_both("centre.name")}</p>
-{error}
+{body}</main></body></html>"""
+
+
+def _token_field(token: str) -> str:
+    return f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token, quote=True)}">'
+
+
+def login_page(error_key: str | None = None, csrf_token: str = "", **params: object) -> str:
+    """Return the sign-in page; `error_key` names the message to show, if any.
+
+    `error_key` "logout.confirm" returns the sign-out confirmation instead (same renderer,
+    so the session module needs only one page function).
+    """
+    if error_key == "logout.confirm":
+        return logout_page(csrf_token)
+    error = (
+        f'<p class="hz-login-error" role="alert">{_both(error_key, **params)}</p>'
+        if error_key
+        else ""
+    )
+    return _page(
+        "login.title",
+        f"""{error}
 <form method="post" autocomplete="on">
+{_token_field(csrf_token)}
 <label>{_both("login.username")}<input name="username" autocomplete="username" required
  autofocus></label>
 <label>{_both("login.password")}<input name="password" type="password"
@@ -31,4 +58,18 @@ def login_page(error_key: str | None = None) -> str:
 <label class="hz-login-remember"><input name="remember" type="checkbox" value="1">
 {_both("login.remember")}</label>
 <button type="submit">{_both("login.submit")}</button>
-</form></main></body></html>"""
+</form>""",
+    )
+
+
+def logout_page(csrf_token: str) -> str:
+    """Return the sign-out confirmation: a POST form, so a link elsewhere cannot sign out."""
+    return _page(
+        "logout.title",
+        f"""<p>{_both("logout.question")}</p>
+<form method="post" action="/logout">
+{_token_field(csrf_token)}
+<button type="submit">{_both("logout.submit")}</button>
+<a class="hz-logout-cancel" href="/">{_both("logout.cancel")}</a>
+</form>""",
+    )

@@ -6,6 +6,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.i18n import DEFAULT_LANGUAGE, t
+from monitoring.web_session import CSRF_FIELD
 
 CLOCK_MS = 1000
 HEALTH_MS = 2000
@@ -73,14 +74,26 @@ def nav_links(pathname: str, lang: str, can: dict[str, bool]) -> list:
     ]
 
 
-def user_menu(username: str | None, role: str | None, lang: str) -> list:
-    """Return the signed-in user's name and role with a sign-out link."""
+def user_menu(username: str | None, role: str | None, lang: str, logout_token: str = "") -> list:
+    """Return the signed-in user's name and role with a sign-out button.
+
+    Signing out is a POST carrying the session's form token, so no link on another site
+    can sign a wall display out.
+    """
     if not username:
         return []
     return [
         html.Span(username, className="hz-user-name"),
         html.Span(t(f"role.{role}", lang), className="hz-user-role"),
-        html.A(t("user.logout", lang), href="/logout", className="hz-logout"),
+        html.Form(
+            [
+                dcc.Input(type="hidden", name=CSRF_FIELD, value=logout_token),
+                html.Button(t("user.logout", lang), type="submit", className="hz-logout"),
+            ],
+            action="/logout",
+            method="POST",
+            className="hz-logout-form",
+        ),
     ]
 
 

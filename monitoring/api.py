@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from monitoring.users import User, UserBook, UserError
+from monitoring.users import AuditLog, User, UserBook, UserError
 
 HEARTBEAT_FRESH_S = 30.0  # an ingest worker silent longer than this is reported stale
 
@@ -92,15 +92,19 @@ def create_api(ctx: ApiContext) -> Blueprint:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             return _error(400, "body must be a JSON object")
+        now_ms = int(ctx.clock() * 1000)
+        audit = AuditLog(ctx.db)
+        target = str(body.get("username") or "")[:64]
         try:
             user = ctx.users.create(
-                body.get("username"),
-                body.get("password"),
-                body.get("role"),
-                int(ctx.clock() * 1000),
+                body.get("username"), body.get("password"), body.get("role"), now_ms
             )
         except UserError as exc:
+            audit.record(g.user.username, "create_user", target, "refused", str(exc), now_ms)
             return _error(409 if "exists" in str(exc) else 400, str(exc))
+        audit.record(
+            g.user.username, "create_user", user.username, "ok", f"role {user.role}", now_ms
+        )
         response = jsonify(user.as_dict())
         response.status_code = 201
         return response

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from monitoring.alarm_model import SEVERITIES
 from monitoring.alarms import AlarmError, AlarmNotFound
-from monitoring.protocol import parse_message
+from monitoring.permit_reports import permit_from_report
 from monitoring.records import MessageRejected, is_valid_id
 from monitoring.roster import contacts_in_call_order
 
@@ -27,6 +27,7 @@ class AlarmApiContext:
     store: Any  # RecordStore
     registry: Callable[[], Any]
     clock: Callable[[], float]
+    recordings: Any = None  # PermitRecordings: who recorded a permit reported by phone
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -215,21 +216,18 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
             body = _body()
             if body is None:
                 return _error(400, "body must be a JSON object")
-            enterprise, site = body.get("enterprise"), body.get("site")
-            if not (is_valid_id(enterprise) and is_valid_id(site)):
-                return _error(400, "enterprise and site must be valid ids")
-            payload = {k: v for k, v in body.items() if k not in ("enterprise", "site")}
-            import json
-
+            now_ms = ctx.now_ms()
             try:
-                # The same validation as a gateway's report (contract section 2).
-                parsed = parse_message(
-                    f"hazmon/{enterprise}/{site}/permit", json.dumps(payload).encode(), ctx.now_ms()
+                # The same validation as a gateway's report and the Permits page's form.
+                permit = permit_from_report(
+                    body.get("enterprise"), body.get("site"), body, now_ms, ctx.registry()
                 )
             except MessageRejected as exc:
                 return _error(400, exc.detail)
-            ctx.permits.upsert_many(parsed.records)
-            response = jsonify(permit_json(parsed.records[0]))
+            ctx.permits.upsert_many([permit])
+            if ctx.recordings is not None:
+                ctx.recordings.add(permit, g.user.username, body.get("note") or "", now_ms)
+            response = jsonify(permit_json(permit))
             response.status_code = 201
             return response
 

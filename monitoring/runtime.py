@@ -31,6 +31,7 @@ class Runtime:
     alarms: Any = None
     calls: Any = None
     lookups: Any = None
+    permit_recordings: Any = None
     alarm_service: Any = None
     store: Any = None
     spool: Any = None
@@ -65,6 +66,7 @@ def start_storage(rt: Runtime) -> None:
     from monitoring.calls import CallLog, ContactLookups
     from monitoring.database import Database
     from monitoring.intake_books import IntakeBooks
+    from monitoring.permit_reports import PermitRecordings
     from monitoring.users import UserBook
 
     s = rt.settings
@@ -73,6 +75,7 @@ def start_storage(rt: Runtime) -> None:
     rt.db.start()
     rt._stoppers.append(("database", rt.db.close))
     rt.users = UserBook(rt.db)
+    rt.permit_recordings = PermitRecordings(rt.db)
     generated = rt.users.ensure_admin(s.admin_password, int(time.time() * 1000))
     if generated:
         path = s.data_dir / "initial-admin-password"
@@ -257,3 +260,37 @@ def wait_forever(rt: Runtime) -> None:
                 raise SystemExit(f"hazwatch: {rt.ingest.fatal_error}")
     except KeyboardInterrupt:
         pass
+
+
+def reload_registry(rt: Runtime, path: Path) -> list[str]:
+    """Re-read the registry file and use it everywhere; on problems keep the old one.
+
+    Returns every problem found (empty when the new registry is in use). The intake reads
+    `rt.registry` for every batch; the rule engine gets it through the alarm service (it
+    applies at its next batch or tick, keeping the state of what still exists). An ingest
+    that started without a registry starts its rules now. Other processes (separate
+    `app.py ingest` workers) keep their copy until they restart.
+    """
+    from monitoring.registry import RegistryError
+    from monitoring.registry import load_registry as load
+
+    try:
+        registry = load(path)
+    except RegistryError as exc:
+        errors = list(exc.errors)
+        if exc.total > len(errors):
+            errors.append(f"... and {exc.total - len(errors)} more")
+        log.warning("registry %s not reloaded: %d problems", path, exc.total)
+        return errors
+    rt.registry = registry
+    if rt.alarm_service is not None:
+        rt.alarm_service.set_registry(registry)
+    elif rt.pipeline is not None and rt.settings.rules:
+        start_rules(rt)
+    log.info(
+        "registry %s reloaded: %d enterprises, %d sensors",
+        path,
+        len(registry.enterprises),
+        registry.sensor_count(),
+    )
+    return []

@@ -56,6 +56,7 @@ class Settings:
     port: int = 8050
     admin_password: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)  # None: generated in data_dir
+    secure_cookies: bool = False  # set when the web app is served over HTTPS
     retention_days: int = 90
     spool_max_mb: int = 1024
     batch_max_points: int = 5000
@@ -128,6 +129,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         default=None,
         help="do not run the built-in simulators",
+    )
+    parser.add_argument(
+        "--secure-cookies",
+        dest="secure_cookies",
+        action="store_true",
+        default=None,
+        help="mark session cookies Secure (behind HTTPS) [env HAZMON_SECURE_COOKIES=1]",
     )
     parser.add_argument(
         "--no-rules",
@@ -274,6 +282,8 @@ def _validate(s: Settings, problems: list[str]) -> None:
         problems.append("batch_max_points: must be 100..50000")
     if not 5 <= s.batch_max_wait_ms <= 10000:
         problems.append("batch_max_wait_ms: must be 5..10000")
+    if s.admin_password is not None and len(s.admin_password) < 10:
+        problems.append("admin_password: must have at least 10 characters")
     if s.secret_key is not None and len(s.secret_key) < 16:
         problems.append("secret_key: must have at least 16 characters")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -1,7 +1,13 @@
-"""Users and roles: viewer < inspector < admin; passwords hashed with Argon2id."""
+"""Users and roles: viewer < inspector < admin; passwords hashed with Argon2id.
+
+Also what administrators need around them: the last sign-in of each user and an audit log
+of administrative actions (who, what, when, outcome). The book refuses any change that would
+leave no active administrator, inside the same transaction as the change.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -10,12 +16,19 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from monitoring.database import Database, metadata
+from monitoring.database import Database, clean_text, metadata, upsert
+
+log = logging.getLogger(__name__)
 
 ROLES = ("viewer", "inspector", "admin")
 ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 1024
+MAX_AUDIT_ROWS = 10_000
+AUDIT_PRUNE_EVERY = 100
+MAX_AUDIT_TEXT = 2000
+_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 users_table = sa.Table(
     "app_user",
@@ -27,9 +40,39 @@ users_table = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, default=True),
 )
 
+# A table of its own rather than a column of app_user: existing databases get it from
+# create_all, with no schema migration.
+user_login_table = sa.Table(
+    "user_login",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("last_login_ms", sa.BigInteger, nullable=False),
+)
+
+admin_audit_table = sa.Table(
+    "admin_audit",
+    metadata,
+    sa.Column("id", _ROW_ID, primary_key=True, autoincrement=True),
+    sa.Column("at_ms", sa.BigInteger, nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(256), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),  # ok, refused, failed
+    sa.Column("detail", sa.Text, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 
 class UserError(ValueError):
     """A user cannot be created or changed as asked."""
+
+
+class UserNotFound(UserError):
+    """No user has that name."""
+
+
+class LastAdminError(UserError):
+    """The change would leave no active administrator."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +89,7 @@ class User:
         return self.active and ROLE_RANK[self.role] >= ROLE_RANK[role]
 
     def as_dict(self) -> dict:
+        """Return the user as the API shows it (no password)."""
         return {
             "username": self.username,
             "role": self.role,
@@ -54,8 +98,25 @@ class User:
         }
 
 
+def check_password(password: object, username: str) -> str:
+    """Return the password if the policy accepts it, else raise UserError saying why."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise UserError("password is too long")
+    if username and password.lower() == username.lower():
+        raise UserError("password must not be the user name")
+    if len(set(password)) < 4:
+        raise UserError("password must use at least 4 different characters")
+    return password
+
+
+def _user(row: sa.RowMapping) -> User:
+    return User(row["username"], row["role"], row["created_ms"], row["active"])
+
+
 class UserBook:
-    """Create, check and list users in the relational store."""
+    """Create, check, change and list users in the relational store."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -71,10 +132,7 @@ class UserBook:
             )
         if role not in ROLES:
             raise UserError(f"role must be one of {', '.join(ROLES)}")
-        if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-            raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
-        if len(password) > 1024:
-            raise UserError("password is too long")
+        check_password(password, username)
         with self.db.engine.begin() as conn:
             exists = conn.execute(
                 sa.select(users_table.c.username).where(users_table.c.username == username)
@@ -93,15 +151,69 @@ class UserBook:
         return User(username, role, now_ms)
 
     def set_password(self, username: str, password: str) -> None:
-        """Replace a user's password."""
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise UserError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        """Replace a user's password; raise UserNotFound or UserError."""
+        check_password(password, username)
+        password_hash = self._hasher.hash(password)
         with self.db.engine.begin() as conn:
-            conn.execute(
+            result = conn.execute(
                 users_table.update()
                 .where(users_table.c.username == username)
-                .values(password_hash=self._hasher.hash(password))
+                .values(password_hash=password_hash)
             )
+            if result.rowcount == 0:
+                raise UserNotFound(f"no user {username!r}")
+
+    def set_role(self, username: str, role: str) -> User:
+        """Change a user's role; never demote the last active administrator."""
+        if role not in ROLES:
+            raise UserError(f"role must be one of {', '.join(ROLES)}")
+        return self._change(username, {"role": role})
+
+    def set_active(self, username: str, active: bool) -> User:
+        """Enable or disable a user; never disable the last active administrator."""
+        return self._change(username, {"active": bool(active)})
+
+    def delete(self, username: str) -> None:
+        """Delete a user; never the last active administrator."""
+        with self.db.engine.begin() as conn:
+            self._locked_user(conn, username, leaves_admin=False)
+            conn.execute(users_table.delete().where(users_table.c.username == username))
+            conn.execute(user_login_table.delete().where(user_login_table.c.username == username))
+
+    def _change(self, username: str, values: dict) -> User:
+        with self.db.engine.begin() as conn:
+            row = self._locked_user(conn, username, leaves_admin=_still_admin(values))
+            conn.execute(
+                users_table.update().where(users_table.c.username == username).values(**values)
+            )
+        return _user({**row, **values})
+
+    def _locked_user(self, conn: sa.Connection, username: str, leaves_admin: bool) -> dict:
+        """Return the user's row, raising if the change would leave no active administrator.
+
+        On PostgreSQL every administrator row is locked first, in name order, so two
+        administrators demoting each other at once cannot both succeed (the second one
+        re-reads the rows after the first commits). On SQLite the transaction takes the
+        write lock before reading (pysqlite would otherwise read outside any transaction).
+        Must be the first statement of the transaction.
+        """
+        if self.db.dialect == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        t = users_table
+        admins_query = (
+            sa.select(t.c.username, t.c.active).where(t.c.role == "admin").order_by(t.c.username)
+        )
+        if self.db.dialect == "postgresql":
+            admins_query = admins_query.with_for_update()
+        admins = conn.execute(admins_query).all()
+        row = conn.execute(sa.select(t).where(t.c.username == username)).mappings().first()
+        if row is None:
+            raise UserNotFound(f"no user {username!r}")
+        if row["role"] == "admin" and row["active"] and not leaves_admin:
+            others = [name for name, active in admins if active and name != username]
+            if not others:
+                raise LastAdminError("the last active administrator cannot lose that role")
+        return dict(row)
 
     def authenticate(self, username: str, password: str) -> User | None:
         """Return the user when the password is right, else None."""
@@ -118,7 +230,7 @@ class UserBook:
             return None
         if row is None or not row["active"]:
             return None
-        return User(row["username"], row["role"], row["created_ms"], row["active"])
+        return _user(row)
 
     def get(self, username: str) -> User | None:
         """Return a user by name."""
@@ -128,7 +240,7 @@ class UserBook:
                 .mappings()
                 .first()
             )
-        return User(row["username"], row["role"], row["created_ms"], row["active"]) if row else None
+        return _user(row) if row else None
 
     def list(self) -> list[User]:
         """Return every user, by name."""
@@ -138,7 +250,25 @@ class UserBook:
                 .mappings()
                 .all()
             )
-        return [User(r["username"], r["role"], r["created_ms"], r["active"]) for r in rows]
+        return [_user(r) for r in rows]
+
+    def record_login(self, username: str, now_ms: int) -> None:
+        """Remember when a user last signed in."""
+        stmt = upsert(self.db, user_login_table).values(username=username, last_login_ms=now_ms)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["username"], set_={"last_login_ms": stmt.excluded.last_login_ms}
+        )
+        with self.db.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def last_logins(self) -> dict[str, int]:
+        """Return {username: last sign-in time in epoch ms} of users who ever signed in."""
+        t = user_login_table
+        with self.db.engine.connect() as conn:
+            return {
+                name: int(ms)
+                for name, ms in conn.execute(sa.select(t.c.username, t.c.last_login_ms))
+            }
 
     def ensure_admin(self, password: str | None, now_ms: int) -> str | None:
         """Create user 'admin' on first start; return a generated password if none was given."""
@@ -149,3 +279,62 @@ class UserBook:
             generated = password = secrets.token_urlsafe(12)
         self.create("admin", password, "admin", now_ms)
         return generated
+
+
+def _still_admin(values: dict) -> bool:
+    # Does the user remain an active administrator after this change?
+    return values.get("role", "admin") == "admin" and values.get("active", True)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One administrative action: who did what to what, when, and how it ended."""
+
+    id: int
+    at_ms: int
+    actor: str
+    action: str
+    target: str
+    outcome: str
+    detail: str
+
+
+class AuditLog:
+    """Keep the newest administrative actions (and refused attempts) for the admin page."""
+
+    def __init__(self, db: Database, max_rows: int = MAX_AUDIT_ROWS) -> None:
+        self.db = db
+        self.max_rows = max_rows
+        self._since_prune = AUDIT_PRUNE_EVERY  # prune with the first record of a process
+
+    def record(
+        self, actor: str, action: str, target: str, outcome: str, detail: str, now_ms: int
+    ) -> None:
+        """Store one action and write it to the log."""
+        row = {
+            "at_ms": now_ms,
+            "actor": clean_text(actor or "-", 64),
+            "action": clean_text(action, 32),
+            "target": clean_text(target or "", 256),
+            "outcome": clean_text(outcome, 16),
+            "detail": clean_text(detail or "", MAX_AUDIT_TEXT),
+        }
+        level = logging.INFO if outcome == "ok" else logging.WARNING
+        log.log(level, "admin action %s by %s on %r: %s %s", action, actor, target, outcome, detail)
+        t = admin_audit_table
+        self._since_prune += 1
+        with self.db.engine.begin() as conn:
+            conn.execute(t.insert().values(**row))
+            if self._since_prune >= AUDIT_PRUNE_EVERY:
+                self._since_prune = 0
+                oldest_kept = (
+                    sa.select(t.c.id).order_by(t.c.id.desc()).offset(self.max_rows).limit(1)
+                ).scalar_subquery()
+                conn.execute(t.delete().where(t.c.id <= oldest_kept))
+
+    def recent(self, limit: int = 100) -> list[AuditEntry]:
+        """Return the newest entries first."""
+        t = admin_audit_table
+        query = sa.select(t).order_by(t.c.id.desc()).limit(max(1, min(int(limit), 1000)))
+        with self.db.engine.connect() as conn:
+            return [AuditEntry(**r) for r in conn.execute(query).mappings()]
