@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from monitoring.intake_log import RejectedMessage
@@ -148,34 +149,16 @@ class IntakePipeline:
                 self._cond.notify()
             return
 
-        readings: tuple[Reading, ...] | list[Reading] = ()
-        presence: list[PresenceCount] = []
-        permits: list[Permit] = []
-        statuses: list[GatewayStatus] = []
+        kind = parsed.kind
+        records = parsed.records
         unregistered: list[tuple[str, str, str]] = []
-        if parsed.kind == "telemetry":
-            readings = parsed.records  # zone and kind already filled from the registry
-            for r in readings:
-                if r.kind == UNKNOWN:
-                    unregistered.append((r.enterprise, r.site, r.sensor))
-        elif parsed.kind == "presence":
-            presence.extend(parsed.records)
-        elif parsed.kind == "permit":
-            permits.extend(parsed.records)
-        else:
-            statuses.extend(parsed.records)
+        if kind == "telemetry" and UNKNOWN in map(_kind_of, records):
+            # zone and kind were filled from the registry; "unknown" means not registered
+            unregistered = [(r.enterprise, r.site, r.sensor) for r in records if r.kind == UNKNOWN]
         partial = None
         if parsed.partial_rejections:
-            first = parsed.partial_rejections[0]
-            detail = "; ".join(f"{r.detail}" for r in parsed.partial_rejections[:10])
-            more = len(parsed.partial_rejections) - 10
-            if more > 0:
-                detail += f"; and {more} more"
-            partial = RejectedMessage.from_raw(
-                topic, payload, type(first)(first.code, f"some readings dropped: {detail}"), now_ms
-            )
-
-        points = len(readings) + len(presence)
+            partial = _partial_reject(topic, payload, parsed.partial_rejections, now_ms)
+        points = len(records) if kind == "telemetry" or kind == "presence" else 0
         with self._cond:
             while (
                 self._in_flight_points + points > MAX_PENDING_POINTS
@@ -183,12 +166,19 @@ class IntakePipeline:
                 and self._in_flight_points > 0
             ):
                 self._cond.wait(0.5)  # backpressure: bounded memory
-            b = self._batch_for_append()
-            b.tokens.append(token)
-            b.readings.extend(readings)
-            b.presence.extend(presence)
-            b.permits.extend(permits)
-            b.statuses.extend(statuses)
+            b = self._batch
+            tokens = b.tokens
+            if not tokens:
+                b.first_ms = time.monotonic()
+            tokens.append(token)
+            if kind == "telemetry":
+                b.readings += records
+            elif kind == "presence":
+                b.presence += records
+            elif kind == "permit":
+                b.permits += records
+            else:
+                b.statuses += records
             for key in unregistered:
                 b.unregistered[key] = max(b.unregistered.get(key, 0), now_ms)
             self._in_flight_points += points
@@ -200,9 +190,9 @@ class IntakePipeline:
                 for r in parsed.partial_rejections:
                     c.by_code[r.code] = c.by_code.get(r.code, 0) + 1
             if (
-                len(b.tokens) == 1
-                or b.points >= self.batch_max_points
-                or len(b.tokens) >= self.batch_max_messages
+                len(tokens) == 1
+                or len(b.readings) + len(b.presence) >= self.batch_max_points
+                or len(tokens) >= self.batch_max_messages
             ):
                 # The first message starts the batch's age clock in the writer, which may
                 # be idle-waiting; a full batch is written at once.
@@ -445,3 +435,20 @@ class IntakePipeline:
 
 class _ReplayPause(Exception):
     """Stop a replay after a bounded amount so new batches keep flowing."""
+
+
+_kind_of = attrgetter("kind")
+
+
+def _partial_reject(
+    topic: str, payload: bytes, rejections: Sequence[Any], now_ms: int
+) -> RejectedMessage:
+    """Return the rejected-message record of the readings dropped from a kept message."""
+    detail = "; ".join(f"{r.detail}" for r in rejections[:10])
+    more = len(rejections) - 10
+    if more > 0:
+        detail += f"; and {more} more"
+    first = rejections[0]
+    return RejectedMessage.from_raw(
+        topic, payload, type(first)(first.code, f"some readings dropped: {detail}"), now_ms
+    )
