@@ -47,7 +47,7 @@ def select(selected: list | None, current: int | None) -> int | None:
     Output(ids.CONSOLE_TREND, "figure"),
     Output(ids.CONSOLE_PERMITS, "children"),
     Output(ids.CONSOLE_HISTORY, "children"),
-    Output(ids.CONSOLE_DETAIL, "className"),
+    Output(ids.CONSOLE_BODY, "className"),
     Input(ids.CONSOLE_SELECTED, "data"),
     Input(ids.CONSOLE_BUMP, "data"),
     Input(ids.LANG, "data"),
@@ -56,10 +56,10 @@ def show_detail(alarm_id: int | None, _bump: int | None, lang: str | None) -> tu
     """Show the selected alarm's detail, trend, permits and history."""
     lang = normalise(lang)
     detail = None
+    allowed = console_view.can_act(current_session_user())
     if alarm_id is not None:
-        user = current_session_user()
-        detail = console_view.current().detail(alarm_id, lang, console_view.can_act(user))
-    css = "hz-panel hz-console-detail" + ("" if detail else " hz-empty")
+        detail = console_view.current().detail(alarm_id, lang, allowed)
+    css = console.body_class(detail, allowed)
     return (
         console.detail_body(detail, lang),
         console.trend_figure(detail.trend if detail else None, lang),

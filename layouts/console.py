@@ -14,9 +14,10 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from layouts import ids
+from layouts.alarm_text import alarm_message
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
-from layouts.wall import rule_text
+from layouts.wall import rule_text, site_href
 from monitoring.alarm_model import DISPOSITIONS, SEVERITY_RANK
 from monitoring.calls import CALL_OUTCOMES
 from monitoring.console_view import AlarmDetail, AlarmRow, ContactRow, PermitRow, Trend
@@ -39,7 +40,12 @@ GRID_THEME = (
 
 
 def layout(lang: str, can_act: bool) -> html.Div:
-    """Return the console page; callbacks fill the table every 3 s and the detail on selection."""
+    """Return the console page; callbacks fill the table every 3 s and the detail on selection.
+
+    Table on top, full width; below it the selected alarm's detail and trend, and on the right
+    what an inspector does next (contacts, log call, acknowledge, shelve), so that at
+    1920x1080 the detail, the contacts and the call form are all in view without scrolling.
+    """
     detail_columns = [
         html.Div(
             className="hz-console-col",
@@ -64,34 +70,42 @@ def layout(lang: str, can_act: bool) -> html.Div:
             ],
         ),
     ]
+    body = [
+        html.Section(
+            className="hz-panel hz-console-list",
+            children=[
+                html.Div(
+                    [
+                        html.H2(t("console.title", lang)),
+                        html.Span(id=ids.CONSOLE_COUNT, className="hz-console-count"),
+                    ],
+                    className="hz-console-head",
+                ),
+                alarm_grid(lang),
+            ],
+        ),
+        html.Section(
+            id=ids.CONSOLE_DETAIL,
+            className="hz-panel hz-console-detail",
+            children=detail_columns,
+        ),
+    ]
     if can_act:
-        detail_columns.append(actions(lang))
+        body.append(actions(lang))
     return html.Div(
         className="hz-console",
         children=[
             dcc.Interval(id=ids.CONSOLE_INTERVAL, interval=REFRESH_MS),
             dcc.Store(id=ids.CONSOLE_SELECTED),
             dcc.Store(id=ids.CONSOLE_BUMP, data=0),
-            html.Section(
-                className="hz-panel hz-console-list",
-                children=[
-                    html.Div(
-                        [
-                            html.H2(t("console.title", lang)),
-                            html.Span(id=ids.CONSOLE_COUNT, className="hz-console-count"),
-                        ],
-                        className="hz-console-head",
-                    ),
-                    alarm_grid(lang),
-                ],
-            ),
-            html.Section(
-                id=ids.CONSOLE_DETAIL,
-                className="hz-panel hz-console-detail hz-empty",
-                children=detail_columns,
-            ),
+            html.Div(id=ids.CONSOLE_BODY, className=body_class(None, can_act), children=body),
         ],
     )
+
+
+def body_class(detail: AlarmDetail | None, can_act: bool) -> str:
+    """Return the console body's classes: without a selected alarm, the detail parts hide."""
+    return "hz-console-body" + ("" if detail else " hz-empty") + (" hz-can-act" if can_act else "")
 
 
 def alarm_grid(lang: str) -> dag.AgGrid:
@@ -113,16 +127,24 @@ def alarm_grid(lang: str) -> dag.AgGrid:
                 cellClassRules={
                     f"hz-cell-{s}": f"params.data.severity === '{s}'" for s in SEVERITY_RANK
                 },
-                width=130,
+                # Wide enough for "橙色（二级）" and the header's sort marks at 1920x1080.
+                width=170,
+                minWidth=170,
                 filter="agTextColumnFilter",
                 sort="asc",  # most severe first, then newest
                 sortIndex=0,
             ),
-            col("state_label", "console.col.state", width=210),
-            col("enterprise", "console.col.enterprise", flex=2, minWidth=160),
-            col("zone", "console.col.zone", flex=1, minWidth=120),
-            col("rule_label", "console.col.rule", flex=1, minWidth=150),
-            col("message", "console.col.message", flex=3, minWidth=220),
+            col("state_label", "console.col.state", width=225, tooltipField="state_label"),
+            col(
+                "enterprise",
+                "console.col.enterprise",
+                flex=2,
+                minWidth=160,
+                tooltipField="enterprise",
+            ),
+            col("zone", "console.col.zone", flex=1, minWidth=120, tooltipField="zone"),
+            col("rule_label", "console.col.rule", flex=1, minWidth=150, tooltipField="rule_label"),
+            col("message", "console.col.message", flex=3, minWidth=220, tooltipField="message"),
             col(
                 "raised",
                 "console.col.raised",
@@ -155,6 +177,7 @@ def alarm_grid(lang: str) -> dag.AgGrid:
             },
             "theme": {"function": GRID_THEME},
             "animateRows": False,
+            "tooltipShowDelay": 300,
             "rowHeight": 38,
             "localeText": {"noRowsToShow": t("feed.empty", lang)},
         },
@@ -167,6 +190,13 @@ def state_text(state: str, lang: str) -> str:
     """Return an alarm state's label."""
     key = f"console.state.{state}"
     return t(key, lang) if key in TEXT else state
+
+
+def row_message(r: AlarmRow, lang: str) -> str:
+    """Return an alarm's message in the chosen language (the stored English one if unknown)."""
+    return alarm_message(
+        r.message_key, r.params, lang, r.message, zone_name=r.zone_name or None, tz=r.tz
+    )
 
 
 def grid_rows(rows: list[AlarmRow], lang: str) -> list[dict]:
@@ -184,7 +214,7 @@ def grid_rows(rows: list[AlarmRow], lang: str) -> list[dict]:
             "zone": r.zone_name or r.source,
             "rule": r.rule,
             "rule_label": rule_text(r.rule, lang),
-            "message": r.message,
+            "message": row_message(r, lang),
             "raised": r.raised_local,
             "elapsed_s": r.elapsed_ms // 1000,
             "elapsed": elapsed_text(r.elapsed_ms, lang),
@@ -221,10 +251,15 @@ def detail_body(detail: AlarmDetail | None, lang: str) -> list:
             ],
             className=f"hz-detail-head hz-sev-{r.severity}",
         ),
-        html.Div(r.message, className="hz-detail-message"),
+        html.Div(row_message(r, lang), className="hz-detail-message"),
         html.Dl(
             [item for key, value in fields for item in (html.Dt(t(key, lang)), html.Dd(value))],
             className="hz-fields",
+        ),
+        dcc.Link(
+            t("console.site_link", lang) + " →",
+            href=site_href(r.enterprise, r.site, r.sensor),
+            className="hz-site-link",
         ),
     ]
 
@@ -261,7 +296,8 @@ def history_list(detail: AlarmDetail | None, lang: str) -> list:
                 t("console.history.call", lang) + " · " + (t(key, lang) if key in TEXT else h.what)
             )
         else:
-            what = h.what.replace("_", " ")
+            key = f"console.event.{h.what}"
+            what = t(key, lang) if key in TEXT else h.what.replace("_", " ")
         out.append(
             html.Div(
                 [
@@ -367,11 +403,13 @@ def contacts_list(contacts: list[ContactRow], lang: str) -> list:
                         html.Span(t("console.on_duty", lang), className="hz-on-duty")
                         if c.on_duty
                         else None,
+                        html.Span(", ".join(c.shifts), className="hz-contact-shifts")
+                        if c.shifts
+                        else None,
                     ],
                     className="hz-contact-who",
                 ),
                 html.A(c.phone, href=phone_href(c.phone), className="hz-contact-phone"),
-                html.Span(", ".join(c.shifts), className="hz-contact-shifts"),
             ],
             className="hz-contact" + (" hz-contact-on-duty" if c.on_duty else ""),
         )
@@ -381,9 +419,9 @@ def contacts_list(contacts: list[ContactRow], lang: str) -> list:
 
 def actions(lang: str) -> html.Div:
     """Return the inspector's actions: contacts, log a call, acknowledge, shelve."""
-    return html.Div(
+    return html.Section(
         id=ids.CONSOLE_ACTIONS,
-        className="hz-console-col hz-actions hz-needs-alarm",
+        className="hz-panel hz-actions hz-needs-alarm",
         children=[
             html.Button(
                 t("console.contacts", lang),

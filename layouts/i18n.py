@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layouts.texts import admin, directory, permits, site
+from layouts.texts import admin, alarms, directory, permits, site
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
@@ -53,6 +53,12 @@ _SHELL_TEXT: dict[str, tuple[str, str]] = {
     "feed.cleared": ("cleared", "已恢复"),
     "feed.shelved": ("shelved", "已搁置"),
     "feed.count": ("×{count}", "×{count}"),
+    "wall.sound.enable": ("Enable sound", "开启声音"),
+    "wall.sound.on": ("Sound on", "声音已开启"),
+    "wall.sound.hint": (
+        "Chime when a new red alarm arrives (click once: browsers block sound until then)",
+        "出现新的红色报警时提示音（需点击一次：浏览器在此之前禁止播放声音）",
+    ),
     "elapsed.s": ("{n} s", "{n}秒"),
     "elapsed.m": ("{n} min", "{n}分钟"),
     "elapsed.h": ("{h} h {m} min", "{h}小时{m}分"),
@@ -85,6 +91,7 @@ _SHELL_TEXT: dict[str, tuple[str, str]] = {
     "console.field.value": ("Value", "数值"),
     "console.field.acked": ("Acknowledged by", "确认人"),
     "console.field.shelved_until": ("Shelved until", "搁置至"),
+    "console.site_link": ("Site page", "厂区页面"),
     "console.trend": ("Trend around the alarm", "报警前后趋势"),
     "console.trend.people": ("People", "人数"),
     "console.trend.alarm": ("alarm", "报警"),
@@ -95,6 +102,16 @@ _SHELL_TEXT: dict[str, tuple[str, str]] = {
     "console.history": ("History", "处置记录"),
     "console.history.none": ("No history yet", "暂无记录"),
     "console.history.call": ("call", "电话"),
+    "console.event.raised": ("raised", "报警"),
+    "console.event.escalated": ("escalated", "升级"),
+    "console.event.reactivated": ("raised again", "再次报警"),
+    "console.event.cleared": ("cleared", "已恢复"),
+    "console.event.acknowledged": ("acknowledged", "已确认"),
+    "console.event.shelved": ("shelved", "已搁置"),
+    "console.event.unshelved": ("unshelved", "取消搁置"),
+    "console.event.shelving_expired": ("shelving expired", "搁置到期"),
+    "console.event.ack_overdue": ("acknowledgement overdue", "超时未确认"),
+    "console.event.closed": ("closed", "已关闭"),
     "console.contacts": ("Contacts", "联系人"),
     "console.contacts.none": (
         "The registry has no contacts for this enterprise",
@@ -159,7 +176,7 @@ def _merge(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     return merged
 
 
-TEXT = _merge(_SHELL_TEXT, site.TEXT, directory.TEXT, permits.TEXT, admin.TEXT)
+TEXT = _merge(_SHELL_TEXT, alarms.TEXT, site.TEXT, directory.TEXT, permits.TEXT, admin.TEXT)
 
 
 def t(key: str, lang: str | None = DEFAULT_LANGUAGE, **params: object) -> str:

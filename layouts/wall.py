@@ -6,15 +6,23 @@ pure functions of a `WallSnapshot` and a language; they never see contact data.
 
 from __future__ import annotations
 
-from dash import dcc, html
+import hashlib
+import json
+from urllib.parse import urlencode
+
+from dash import Patch, dcc, html
 
 from layouts import ids
+from layouts.alarm_text import alarm_message
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
-from monitoring.alarm_model import SEVERITIES
+from monitoring.alarm_model import SEVERITIES, SEVERITY_RANK
 from monitoring.wall_view import EnterpriseTile, FeedItem, WallSnapshot
 
 REFRESH_MS = 1500  # + the read model cache (0.5 s): a new alarm shows within 2 s
+# Two short tones (880 Hz, then 1175 Hz; 16-bit mono 22.05 kHz, 25 KB), written once
+# with Python's `wave` module: served by the app itself, never fetched from elsewhere.
+CHIME_URL = "/assets/hazwatch-chime.wav"
 
 
 def layout(lang: str) -> html.Div:
@@ -23,6 +31,12 @@ def layout(lang: str) -> html.Div:
         className="hz-wall",
         children=[
             dcc.Interval(id=ids.WALL_INTERVAL, interval=REFRESH_MS),
+            dcc.Store(id=ids.WALL_RED_IDS),
+            dcc.Store(id=ids.WALL_GRID_KEY),
+            # Session storage: a language switch re-renders the page without losing the choice.
+            dcc.Store(id=ids.WALL_SOUND_ON, storage_type="session", data=False),
+            dcc.Store(id=ids.WALL_CHIMES, data=0),
+            html.Audio(id=ids.WALL_CHIME_AUDIO, src=CHIME_URL, preload="auto"),
             html.Section(id=ids.WALL_KPIS, className="hz-kpis"),
             html.Div(
                 className="hz-wall-body",
@@ -31,13 +45,29 @@ def layout(lang: str) -> html.Div:
                         className="hz-panel hz-grid-panel",
                         children=[
                             html.H2(t("grid.title", lang), id=ids.WALL_GRID_TITLE),
-                            html.Div(id=ids.WALL_GRID, className="hz-grid"),
+                            # Calm tiles show this label from CSS: 500 of them in every
+                            # first answer would otherwise cost about 50 KB.
+                            html.Div(
+                                id=ids.WALL_GRID,
+                                className="hz-grid",
+                                style={
+                                    "--hz-normal": json.dumps(
+                                        t("grid.normal", lang), ensure_ascii=False
+                                    )
+                                },
+                            ),
                         ],
                     ),
                     html.Section(
                         className="hz-panel hz-feed-panel",
                         children=[
-                            html.H2(t("feed.title", lang), id=ids.WALL_FEED_TITLE),
+                            html.Div(
+                                [
+                                    html.H2(t("feed.title", lang), id=ids.WALL_FEED_TITLE),
+                                    sound_toggle(lang),
+                                ],
+                                className="hz-feed-head",
+                            ),
                             html.Div(id=ids.WALL_FEED, className="hz-feed"),
                         ],
                     ),
@@ -45,6 +75,30 @@ def layout(lang: str) -> html.Div:
             ),
         ],
     )
+
+
+def sound_toggle(lang: str) -> html.Button:
+    """Return the 'Enable sound' toggle; browsers play sound only after such a click."""
+    return html.Button(
+        [
+            html.Span(t("wall.sound.enable", lang), className="hz-sound-label-off"),
+            html.Span(t("wall.sound.on", lang), className="hz-sound-label-on"),
+        ],
+        id=ids.WALL_SOUND,
+        n_clicks=0,
+        className="hz-sound",
+        title=t("wall.sound.hint", lang),
+    )
+
+
+def site_href(enterprise: str, site: str | None, sensor: str | None = None) -> str:
+    """Return the Site page's address for an enterprise's site (and a sensor on it)."""
+    query = {"enterprise": enterprise}
+    if site:
+        query["site"] = site
+    if sensor:
+        query["sensor"] = sensor
+    return "/site?" + urlencode(query)
 
 
 def online_rate_text(online: int, total: int) -> str:
@@ -125,30 +179,54 @@ def display_name(name: str, name_zh: str | None, lang: str) -> str:
 def tile_class(tile: EnterpriseTile) -> str:
     """Return the CSS classes of an enterprise tile: grey when normal, else its worst severity."""
     if tile.worst is None:
-        return "hz-ent"
+        return "hz-ent hz-ent-calm"
     return f"hz-ent hz-ent-{tile.worst}" + (" hz-unack" if tile.unacknowledged else "")
 
 
+def tile_order(tile: EnterpriseTile) -> int | None:
+    """Return the CSS order that puts the worst enterprises first (None: registry order)."""
+    if tile.worst is None:
+        return None
+    return SEVERITY_RANK.get(tile.worst, len(SEVERITIES)) - len(SEVERITIES)
+
+
+def enterprise_tile(tile: EnterpriseTile, lang: str) -> dcc.Link:
+    """Return one enterprise's tile: name, status, a link to its Site page.
+
+    A calm tile carries only its name: "Normal" comes from the grid's CSS (kept small,
+    since the grid is most of the wall's first answer).
+    """
+    # The name is the link's own text (a wrapping Div would cost ~100 bytes a tile).
+    children: list = [display_name(tile.name, tile.name_zh, lang)]
+    extra = {}
+    if tile.worst is not None:
+        status = f"{t(f'severity.{tile.worst}', lang)} · {tile.open_alarms}"
+        children.append(html.Div(status, className="hz-ent-status"))
+        extra["style"] = {"order": tile_order(tile)}
+    return dcc.Link(
+        children, href=site_href(tile.id, tile.site), className=tile_class(tile), **extra
+    )
+
+
 def enterprise_grid(snap: WallSnapshot, lang: str) -> list:
-    """Return one tile per enterprise, worst first, with its open and unacknowledged counts."""
-    out = []
-    for tile in snap.enterprises:
-        status = (
-            t("grid.normal", lang)
-            if tile.worst is None
-            else f"{t(f'severity.{tile.worst}', lang)} · {tile.open_alarms}"
-        )
-        out.append(
-            html.Div(
-                [
-                    html.Div(display_name(tile.name, tile.name_zh, lang), className="hz-ent-name"),
-                    html.Div(status, className="hz-ent-status"),
-                ],
-                className=tile_class(tile),
-                title=tile.id,
-            )
-        )
-    return out
+    """Return one tile per enterprise in registry order; CSS order shows the worst first."""
+    return [enterprise_tile(tile, lang) for tile in snap.enterprises]
+
+
+def grid_patch(
+    shown: tuple[EnterpriseTile, ...], tiles: tuple[EnterpriseTile, ...], lang: str
+) -> Patch | None:
+    """Return a Patch turning the grid of `shown` into that of `tiles`, if only tiles changed.
+
+    None when the enterprises themselves changed (added, removed, reordered): send it all.
+    """
+    if len(shown) != len(tiles) or any(a.id != b.id for a, b in zip(shown, tiles, strict=True)):
+        return None
+    patch = Patch()
+    for i, (was, now) in enumerate(zip(shown, tiles, strict=True)):
+        if was != now:
+            patch[i] = enterprise_tile(now, lang)
+    return patch
 
 
 def rule_text(rule: str, lang: str) -> str:
@@ -164,19 +242,27 @@ def state_key(item: FeedItem) -> str:
     return "feed.shelved" if item.state == "shelved" else "feed.ack"
 
 
+def feed_message(item: FeedItem, tz: str, lang: str) -> str:
+    """Return a feed item's alarm message in the chosen language."""
+    zone = display_name(item.zone_name, item.zone_name_zh, lang) if item.zone_name else None
+    return alarm_message(item.message_key, item.params, lang, item.message, zone_name=zone, tz=tz)
+
+
 def feed_rows(snap: WallSnapshot, lang: str) -> list:
     """Return the alarm feed, most severe and newest first; unacknowledged rows stand out."""
     if not snap.feed:
         return [html.Div(t("feed.empty", lang), className="hz-feed-empty")]
     rows = []
     for item in snap.feed:
-        what = rule_text(item.rule, lang) + f" · {item.source}"
+        what = (
+            rule_text(item.rule, lang) + " · " + (feed_message(item, snap.tz, lang) or item.source)
+        )
         if item.count > 1:
             what += " " + t("feed.count", lang, count=item.count)
         if item.state == "cleared_unack":
             what += " · " + t("feed.cleared", lang)
         rows.append(
-            html.Div(
+            dcc.Link(
                 [
                     html.Span(t(f"severity.{item.severity}.short", lang), className="hz-feed-sev"),
                     html.Div(
@@ -195,8 +281,21 @@ def feed_rows(snap: WallSnapshot, lang: str) -> list:
                     ),
                     html.Span(t(state_key(item), lang), className="hz-feed-state"),
                 ],
+                href=site_href(item.enterprise, item.site, item.sensor),
                 className=f"hz-feed-row hz-sev-{item.severity}"
                 + (" hz-unack" if item.unacknowledged else " hz-acked"),
             )
         )
     return rows
+
+
+def grid_key(tiles: tuple[EnterpriseTile, ...], lang: str) -> str:
+    """Return a fingerprint of the enterprise grid, the same in every web process."""
+    digest = hashlib.blake2b(repr((lang, tiles)).encode(), digest_size=12).hexdigest()
+    return f"{lang}:{len(tiles)}:{digest}"
+
+
+def content_key(components: list) -> str:
+    """Return a fingerprint of built components (what the browser would be sent)."""
+    text = repr([c.to_plotly_json() if hasattr(c, "to_plotly_json") else c for c in components])
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -88,6 +88,15 @@ class AlarmRow:
     raised_local: str
     elapsed_ms: int
     count: int
+    message_key: str = ""
+    params: dict = field(default_factory=dict)
+    tz: str = DEFAULT_TZ
+
+    @property
+    def sensor(self) -> str | None:
+        """Return the sensor id of an alarm on a sensor (None for zones and gateways)."""
+        kind, ident = source_id(self.source)
+        return ident if kind == "sensor" and ident else None
 
 
 @dataclass(frozen=True)
@@ -217,6 +226,9 @@ def alarm_rows(registry: Any, alarms: list, now_ms: int, lang: str) -> list[Alar
                 raised_local=local_time(a.raised_ms, tz),
                 elapsed_ms=max(0, now_ms - a.raised_ms),
                 count=a.count,
+                message_key=a.message_key,
+                params=a.params,
+                tz=tz,
             )
         )
     return rows

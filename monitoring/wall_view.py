@@ -6,6 +6,7 @@ once per `CACHE_S` (0.5 s) however many wall screens ask, so a 1.5 s refresh sta
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -16,9 +17,16 @@ import flask
 
 from monitoring.alarm_model import RULE_SPECIAL_OPERATION, SEVERITY_RANK, worse
 
+log = logging.getLogger(__name__)
+
 CONFIG_KEY = "HAZWATCH_WALL"
 CACHE_S = 0.5  # with the 1.5 s refresh, a new alarm is on the wall within 2 s
 FEED_LIMIT = 30
+# Counting online sensors asks the store for every site's latest readings: 500 sites take
+# 0.5-1 s. It is recounted in the background, at most every FRESHNESS_COST_FACTOR times what
+# the last count took (0.5 s for a small province, about 15 s for 500 sites), never in a request.
+FRESHNESS_COST_FACTOR = 20
+FRESHNESS_MAX_S = 30.0
 UNACK_STATES = frozenset({"active_unack", "cleared_unack"})
 
 
@@ -32,6 +40,7 @@ class EnterpriseTile:
     worst: str | None
     open_alarms: int
     unacknowledged: int
+    site: str | None = None  # the site its Site-page link opens: its worst alarm's, or its first
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,16 @@ class FeedItem:
     count: int
     raised_ms: int
     message: str
+    message_key: str = ""
+    params: dict = field(default_factory=dict)
+    zone_name: str | None = None
+    zone_name_zh: str | None = None
+
+    @property
+    def sensor(self) -> str | None:
+        """Return the sensor id of an alarm on a sensor (None for zones and gateways)."""
+        kind, _, ident = self.source.partition(":")
+        return ident if kind == "sensor" and ident else None
 
     @property
     def unacknowledged(self) -> bool:
@@ -72,6 +91,8 @@ class WallSnapshot:
     feed: tuple[FeedItem, ...]
     health: dict = field(default_factory=dict)
     newest_reading_ms: int | None = None
+    tz: str = "UTC"
+    red_ids: tuple[int, ...] = ()  # open red alarms, for the wall's chime
 
 
 @dataclass
@@ -86,6 +107,10 @@ class WallView:
     cache_s: float = CACHE_S
     _cached: WallSnapshot | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _fresh: tuple[int, int, int | None] | None = field(default=None, init=False, repr=False)
+    _fresh_at: float = field(default=0.0, init=False, repr=False)
+    _fresh_every: float = field(default=CACHE_S, init=False, repr=False)
+    _fresh_busy: bool = field(default=False, init=False, repr=False)
 
     def install(self, server: flask.Flask) -> None:
         """Make this view reachable from callbacks through `current()`."""
@@ -103,7 +128,7 @@ class WallView:
     def _build(self, now_ms: int) -> WallSnapshot:
         registry = self.registry()
         open_alarms = self.alarms.list(state="open", limit=5000)
-        total, online, newest = self._sensor_freshness(registry, now_ms)
+        total, online, newest = self._freshness(registry, now_ms)
         return WallSnapshot(
             now_ms=now_ms,
             enterprises=enterprise_tiles(registry, open_alarms),
@@ -115,7 +140,42 @@ class WallView:
             feed=feed_items(registry, open_alarms, FEED_LIMIT),
             health=self.health(),
             newest_reading_ms=newest,
+            tz=registry.timezone if registry is not None else "UTC",
+            red_ids=tuple(sorted(a.id for a in open_alarms if a.severity == "red")),
         )
+
+    def _freshness(self, registry: Any, now_ms: int) -> tuple[int, int, int | None]:
+        """Return (sensors, online, newest reading): counted now the first time, then in the
+        background once the last count is older than its period (the old count meanwhile)."""
+        if self._fresh is None:
+            self._count_freshness(registry, now_ms)
+        elif not self._fresh_busy and now_ms / 1000 - self._fresh_at >= self._fresh_every:
+            self._fresh_busy = True
+            threading.Thread(
+                target=self._recount_freshness,
+                args=(registry, now_ms),
+                name="wall-freshness",
+                daemon=True,
+            ).start()
+        return self._fresh or (0, 0, None)
+
+    def _recount_freshness(self, registry: Any, now_ms: int) -> None:
+        try:
+            self._count_freshness(registry, now_ms)
+        except Exception:  # the store is down or closing: keep showing the last count
+            log.warning("counting online sensors failed", exc_info=True)
+
+    def _count_freshness(self, registry: Any, now_ms: int) -> None:
+        started = time.perf_counter()
+        try:
+            self._fresh = self._sensor_freshness(registry, now_ms)
+        finally:
+            took = time.perf_counter() - started
+            self._fresh_every = min(
+                FRESHNESS_MAX_S, max(self.cache_s, FRESHNESS_COST_FACTOR * took)
+            )
+            self._fresh_at = now_ms / 1000
+            self._fresh_busy = False
 
     def _sensor_freshness(self, registry: Any, now_ms: int) -> tuple[int, int, int | None]:
         if registry is None:
@@ -135,12 +195,16 @@ class WallView:
 
 
 def enterprise_tiles(registry: Any, open_alarms: list) -> tuple[EnterpriseTile, ...]:
-    """Return one tile per registered enterprise (and per unknown one with alarms)."""
+    """Return one tile per registered enterprise (then per unknown one with alarms)."""
     worst: dict[str, str] = {}
+    worst_site: dict[str, str] = {}
     counts: dict[str, int] = {}
     unack: dict[str, int] = {}
     for a in open_alarms:
-        worst[a.enterprise] = worse(worst.get(a.enterprise, a.severity), a.severity)
+        was = worst.get(a.enterprise)
+        worst[a.enterprise] = worse(was or a.severity, a.severity)
+        if was is None or worst[a.enterprise] != was:
+            worst_site[a.enterprise] = a.site
         counts[a.enterprise] = counts.get(a.enterprise, 0) + 1
         unack[a.enterprise] = unack.get(a.enterprise, 0) + (a.state in UNACK_STATES)
     known = list(registry.enterprises) if registry is not None else []
@@ -157,11 +221,11 @@ def enterprise_tiles(registry: Any, open_alarms: list) -> tuple[EnterpriseTile, 
                 worst=worst.get(eid),
                 open_alarms=counts.get(eid, 0),
                 unacknowledged=unack.get(eid, 0),
+                site=worst_site.get(eid) or (ent.sites[0].id if ent and ent.sites else None),
             )
         )
-    # Worst first so an abnormal site is never below the fold; registry order otherwise.
-    order = {eid: i for i, eid in enumerate(ids)}
-    tiles.sort(key=lambda x: (SEVERITY_RANK.get(x.worst or "", 99), order[x.id]))
+    # Registry order, so a browser can be sent just the tiles that changed; the page shows
+    # the worst first (CSS order), so an abnormal enterprise is never below the fold.
     return tuple(tiles)
 
 
@@ -174,6 +238,9 @@ def feed_items(registry: Any, open_alarms: list, limit: int) -> tuple[FeedItem, 
     for a in ranked[:limit]:
         ent = registry.enterprise(a.enterprise) if registry is not None else None
         site = registry.site(a.enterprise, a.site) if registry is not None else None
+        zone = (
+            registry.zone(a.enterprise, a.site, a.zone) if registry is not None and a.zone else None
+        )
         items.append(
             FeedItem(
                 id=a.id,
@@ -189,6 +256,10 @@ def feed_items(registry: Any, open_alarms: list, limit: int) -> tuple[FeedItem, 
                 count=a.count,
                 raised_ms=a.raised_ms,
                 message=a.message,
+                message_key=a.message_key,
+                params=a.params,
+                zone_name=zone.name if zone else None,
+                zone_name_zh=zone.name_zh if zone else None,
             )
         )
     return tuple(items)

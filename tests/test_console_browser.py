@@ -92,6 +92,14 @@ def test_inspector_looks_up_contacts_logs_a_call_and_acknowledges(app, gateway) 
         assert link.inner_text() == phone
         assert link.get_attribute("href") == "tel:" + phone.replace(" ", "")
         assert page.locator(".hz-contact-on-duty").count() == 1
+        # At 1920x1080 the detail, the contacts and the call form are in view, no page scroll.
+        assert page.evaluate("document.documentElement.scrollHeight") <= 1080
+        for selector in (".hz-detail-head", ".hz-contact", "#console-call-note"):
+            box = page.locator(selector).first.bounding_box()
+            assert box and box["y"] >= 0 and box["y"] + box["height"] <= 1080, selector
+        submit = page.locator("#console-call-submit").bounding_box()
+        assert submit["y"] + submit["height"] <= 1080
+        assert page.get_attribute(".hz-site-link", "href") == "/site?enterprise=e1&site=s1"
 
         page.click("#console-call-submit")  # the on-duty officer is preselected
         page.wait_for_selector(".hz-result .hz-ok")

@@ -68,9 +68,10 @@ def test_viewer_sees_the_wall_offline_in_both_languages_without_phone_numbers(ap
         log_in(page, site, *VIEWER)
         wait_for_wall(page)
         assert page.inner_text(".hz-grid").startswith("Test Fertilizer")
-        assert page.locator(".hz-nav-link").all_inner_texts() == ["Wall"]  # viewer: no admin
+        nav = page.locator(".hz-nav-link").all_inner_texts()
+        assert nav[0] == "Wall" and "Console" not in nav and "Admin" not in nav  # viewer
         page.click(".hz-lang")
-        page.wait_for_selector(".hz-grid .hz-ent-name:text('测试化肥')")
+        page.wait_for_selector(".hz-grid .hz-ent:has-text('测试化肥')")
         text = page.inner_text("body")
         assert "监测企业" in text and "Enterprises monitored" not in text
         assert not PHONE.search(text), PHONE.search(text)
@@ -98,5 +99,75 @@ def test_a_new_alarm_reaches_the_wall_within_two_seconds(app, gateway) -> None:
         start = time.monotonic()
         page.wait_for_selector(".hz-feed-row.hz-sev-red.hz-unack", timeout=5000)
         assert time.monotonic() - start <= 2.2
-        assert page.inner_text(".hz-grid .hz-ent-red .hz-ent-name") == "Test Fertilizer"
+        assert page.inner_text(".hz-grid .hz-ent-red").startswith("Test Fertilizer")
         assert page.inner_text(".hz-kpis .hz-sev-red .hz-sev-n") == "1"
+
+
+def chimes(page) -> int:
+    """Return how many times the wall played its chime for a new red alarm."""
+    return page.evaluate("window.hazwatchChimes || 0")
+
+
+def wait_for_refreshes(page, count: int) -> None:
+    """Wait until the wall has refreshed `count` more times (the newest alarm's age moves)."""
+    for _ in range(count):
+        age = page.inner_text(".hz-feed-row:first-child .hz-feed-age")
+        page.wait_for_function(
+            "age => document.querySelector('.hz-feed-row:first-child .hz-feed-age')"
+            ".innerText !== age",
+            arg=age,
+            timeout=5000,
+        )
+
+
+def test_enabled_sound_chimes_once_for_each_new_red_alarm_only(app, gateway) -> None:
+    site = f"http://127.0.0.1:{app.port}"
+    now = int(time.time() * 1000)
+    gateway.publish("hazmon/e1/s1/telemetry", {"ts": now, "sensor": "NH3-1", "value": 120.0})
+
+    def red_alarms() -> int:
+        alarms = app.get("/alarms", auth=VIEWER, state="open").json()["alarms"]
+        return sum(1 for a in alarms if a["severity"] == "red")
+
+    wait_for(lambda: red_alarms() == 1, 15, what="the first red alarm")
+    with browser_page() as page:
+        log_in(page, site, *VIEWER)
+        wait_for_wall(page)
+        page.wait_for_selector(".hz-feed-row.hz-sev-red")
+        tile = page.locator(".hz-grid a.hz-ent-red")
+        assert tile.get_attribute("href") == "/site?enterprise=e1&site=s1"
+        row = page.locator(".hz-feed-row.hz-sev-red")
+        assert row.get_attribute("href") == "/site?enterprise=e1&site=s1&sensor=NH3-1"
+        toggle = page.locator("#wall-sound")
+        assert toggle.is_visible() and toggle.inner_text().endswith("Enable sound")
+        toggle.click()
+        page.wait_for_selector("#wall-sound.hz-sound-on")
+        assert toggle.inner_text().endswith("Sound on")
+        wait_for_refreshes(page, 2)
+        assert chimes(page) == 0  # red already at page load: no chime
+
+        gateway.publish(
+            "hazmon/e1/s1/telemetry",
+            {"ts": int(time.time() * 1000), "sensor": "LT-1", "value": 95.0},
+        )
+        page.wait_for_function("(window.hazwatchChimes || 0) >= 1", timeout=10000)
+        assert page.locator(".hz-feed-row.hz-sev-red").count() == 2
+        wait_for_refreshes(page, 3)
+        assert chimes(page) == 1  # once, not on every refresh
+        assert page.outside_requests == []
+
+
+def test_without_the_click_a_new_red_alarm_stays_silent(app, gateway) -> None:
+    site = f"http://127.0.0.1:{app.port}"
+    with browser_page() as page:
+        log_in(page, site, *VIEWER)
+        wait_for_wall(page)
+        gateway.publish(
+            "hazmon/e1/s1/telemetry",
+            {"ts": int(time.time() * 1000), "sensor": "NH3-1", "value": 120.0},
+        )
+        page.wait_for_selector(".hz-feed-row.hz-sev-red", timeout=15000)
+        page.wait_for_function("window.hazwatchSeenRed && window.hazwatchSeenRed.size === 1")
+        wait_for_refreshes(page, 1)
+        assert chimes(page) == 0
+        assert "hz-sound-on" not in page.get_attribute("#wall-sound", "class")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dash import html
 
 from callbacks.console import check_action
@@ -74,6 +76,43 @@ def test_grid_rows_translate_labels_and_keep_raw_fields() -> None:
     assert zh["state_label"] == "已搁置" and zh["elapsed"] == "2分钟"
 
 
+def test_messages_are_translated_in_the_table_and_the_detail() -> None:
+    translated = row(
+        message_key="special_operation.no_permit",
+        params={"zone": "Z1", "zone_name": "Ammonia tanks", "people": 6},
+    )
+    [zh] = console.grid_rows([translated], "zh")
+    assert zh["message"] == "Ammonia tanks内有6人，未报备作业票"
+    [en] = console.grid_rows([translated], "en")
+    assert en["message"] == "6 people in Ammonia tanks, no permit reported"
+    zh_zone = replace(translated, zone_name="液氨罐区")  # the read model's name in Chinese
+    detail = AlarmDetail(zh_zone, {}, (), (), "r", None, ())
+    assert "液氨罐区内有6人，未报备作业票" in texts(console.detail_body(detail, "zh"))
+    [unknown] = console.grid_rows([row(message_key="new.rule")], "zh")
+    assert unknown["message"] == "6 people in Ammonia tanks"  # the stored English message
+
+
+def test_severity_column_fits_the_longest_label() -> None:
+    severity = console.alarm_grid("zh").columnDefs[0]
+    # "橙色（二级）" (6 wide characters at 16 px) + cell padding + sort marks.
+    assert severity["width"] >= 165 and severity["minWidth"] >= 165
+
+
+def test_the_body_hides_detail_parts_until_an_alarm_is_chosen() -> None:
+    assert console.body_class(None, True) == "hz-console-body hz-empty hz-can-act"
+    detail = AlarmDetail(row(), {}, (), (), "r", None, ())
+    assert console.body_class(detail, False) == "hz-console-body"
+    page = console.layout("en", can_act=True)
+    [body] = find(page, "hz-console-body")
+    assert body.id == "console-body"
+    # The actions sit beside the detail, not below it: both are children of the body grid.
+    assert [c.className.split()[1] for c in body.children] == [
+        "hz-console-list",
+        "hz-console-detail",
+        "hz-actions",
+    ]
+
+
 def test_severity_cells_are_coloured_by_severity() -> None:
     grid = console.alarm_grid("en")
     severity = grid.columnDefs[0]
@@ -134,8 +173,15 @@ def test_detail_and_history() -> None:
     )
     body = texts(console.detail_body(detail, "en"))
     assert "Ammonia tanks" in body and "#7 Suspected special operation" in body
+    [link] = find(console.detail_body(detail, "en"), "hz-site-link")
+    assert link.href == "/site?enterprise=e1&site=s1" and "Site page" in link.children
+    sensor = replace(detail, row=row(source="sensor:NH3-1"))
+    [link] = find(console.detail_body(sensor, "zh"), "hz-site-link")
+    assert link.href == "/site?enterprise=e1&site=s1&sensor=NH3-1" and "厂区页面" in link.children
     history = console.history_list(detail, "en")
     assert "call · No answer" in texts(history[0])  # newest first
+    assert "raised" in texts(history[1])
+    assert "报警" in texts(console.history_list(detail, "zh")[1])  # events translated
     assert texts(console.detail_body(None, "zh")) == ["请选择一条报警查看详情"]
     assert texts(console.permits_list((), "en")) == ["No active permit for this zone"]
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from dash import dcc
+import wave
+from pathlib import Path
 
-from layouts import shell, wall
+from dash import Patch, dcc, html, no_update
+
+import callbacks.wall
+from layouts import ids, shell, wall
+from monitoring import wall_view
 from monitoring.wall_view import EnterpriseTile, FeedItem, WallSnapshot
+
+ROOT = Path(__file__).resolve().parents[2]
 
 NOW = 1_790_000_000_000
 
@@ -33,8 +40,8 @@ def snapshot(**kw) -> WallSnapshot:
     base = dict(
         now_ms=NOW,
         enterprises=(
-            EnterpriseTile("e1", "Test Fertilizer", "测试化肥", "red", 2, 1),
-            EnterpriseTile("e2", "Second Chemicals", None, None, 0, 0),
+            EnterpriseTile("e1", "Test Fertilizer", "测试化肥", "red", 2, 1, site="s1"),
+            EnterpriseTile("e2", "Second Chemicals", None, None, 0, 0, site="s9"),
         ),
         sensors_total=200,
         sensors_online=199,
@@ -50,8 +57,14 @@ def snapshot(**kw) -> WallSnapshot:
                 id=2,
                 rule="special_operation",
                 source="zone:Z1",
+                message="6 people in Ammonia tanks for 3 min, no permit reported",
+                message_key="special_operation.no_permit",
+                params={"zone": "Z1", "zone_name": "Ammonia tanks", "people": 6},
+                zone_name="Ammonia tanks",
+                zone_name_zh="液氨罐区",
             ),
         ),
+        red_ids=(1,),
         health={"broker": {"connected": True}, "store": {"reachable": False}},
         newest_reading_ms=NOW - 2000,
     )
@@ -102,8 +115,10 @@ def test_online_rate_without_sensors() -> None:
 
 def test_grid_colours_by_worst_alarm_and_names_in_the_chosen_language() -> None:
     grid = wall.enterprise_grid(snapshot(), "zh")
-    assert classes(grid) == ["hz-ent hz-ent-red hz-unack", "hz-ent"]
-    assert texts(grid) == ["测试化肥", "红色（一级） · 2", "Second Chemicals", "正常"]
+    assert classes(grid) == ["hz-ent hz-ent-red hz-unack", "hz-ent hz-ent-calm"]
+    assert texts(grid) == ["测试化肥", "红色（一级） · 2", "Second Chemicals"]
+    # Calm tiles say "Normal" through CSS, in the page's language.
+    assert find_id(wall.layout("zh"), ids.WALL_GRID).style == {"--hz-normal": '"正常"'}
     assert texts(wall.enterprise_grid(snapshot(), "en"))[0] == "Test Fertilizer"
 
 
@@ -116,16 +131,119 @@ def test_feed_rows_show_elapsed_time_and_emphasise_unacknowledged() -> None:
     first, second = texts(rows[0]), texts(rows[1])
     assert "1 min" in first and "UNACK" in first
     assert "Test Fertilizer / Main plant" in first
-    assert "1 h 1 min" in second and "Suspected special operation · zone:Z1" in second
+    assert "1 h 1 min" in second
+    assert "Suspected special operation · 6 people in Ammonia tanks, no permit reported" in second
+
+
+def test_feed_messages_are_in_the_chosen_language_with_the_zone_name() -> None:
+    second = texts(wall.feed_rows(snapshot(), "zh")[1])
+    assert "疑似特殊作业 · 液氨罐区内有6人，未报备作业票" in second
 
 
 def test_feed_marks_cleared_unacknowledged_and_repeats() -> None:
     rows = wall.feed_rows(snapshot(feed=(item("yellow", "cleared_unack", NOW, count=4),)), "zh")
-    assert texts(rows)[2] == "超限 · sensor:NH3-1 ×4 · 已恢复"
+    assert texts(rows)[2] == "超限 · NH3-1 high ×4 · 已恢复"  # no key: the stored message
+    gone = item("yellow", "active_unack", NOW, message="")
+    assert texts(wall.feed_rows(snapshot(feed=(gone,)), "en"))[2] == "Limit exceeded · sensor:NH3-1"
 
 
-def test_empty_feed_says_so() -> None:
-    assert texts(wall.feed_rows(snapshot(feed=()), "zh")) == ["无未关闭报警"]
+def test_tiles_and_feed_rows_link_to_the_site_page() -> None:
+    grid = wall.enterprise_grid(snapshot(), "en")
+    assert all(isinstance(tile, dcc.Link) for tile in grid)
+    assert [tile.href for tile in grid] == [
+        "/site?enterprise=e1&site=s1",
+        "/site?enterprise=e2&site=s9",
+    ]
+    rows = wall.feed_rows(snapshot(), "en")
+    assert [row.href for row in rows] == [
+        "/site?enterprise=e1&site=s1&sensor=NH3-1",  # an alarm on a sensor opens the sensor
+        "/site?enterprise=e1&site=s1",
+    ]
+    assert wall.site_href("e 1", None) == "/site?enterprise=e+1"
+
+
+def find_id(component, wanted: str):
+    """Return the component with id `wanted` inside a tree, or None."""
+    if getattr(component, "id", None) == wanted:
+        return component
+    children = getattr(component, "children", None)
+    for child in children if isinstance(children, list | tuple) else [children]:
+        if child is not None and not isinstance(child, str):
+            found = find_id(child, wanted)
+            if found is not None:
+                return found
+    return None
+
+
+def test_the_wall_has_a_visible_sound_toggle_and_a_local_chime() -> None:
+    page = wall.layout("zh")
+    toggle = find_id(page, ids.WALL_SOUND)
+    assert isinstance(toggle, html.Button) and "开启声音" in texts(toggle)
+    assert "Enable sound" in texts(find_id(wall.layout("en"), ids.WALL_SOUND))
+    audio = find_id(page, ids.WALL_CHIME_AUDIO)
+    assert audio.src == wall.CHIME_URL and audio.src.startswith("/assets/")
+    path = ROOT / "assets" / Path(wall.CHIME_URL).name
+    with wave.open(str(path)) as chime:
+        seconds = chime.getnframes() / chime.getframerate()
+    assert 0.2 < seconds < 1.5 and path.stat().st_size < 60_000
+    sound_on = find_id(page, ids.WALL_SOUND_ON)
+    assert sound_on.data is False  # off until someone clicks
+
+
+def test_refresh_sends_the_grid_and_red_ids_only_when_they_change(monkeypatch) -> None:
+    class View:
+        snap = snapshot()
+
+        def snapshot(self) -> WallSnapshot:
+            return self.snap
+
+    view = View()
+    monkeypatch.setattr(wall_view, "current", lambda: view)
+    kpis, grid, feed, red, key = callbacks.wall.refresh_wall(1, "en", None, None)
+    assert len(kpis) == 5 and len(grid) == 2 and len(feed) == 2 and red == [1]
+    assert set(key) == {"grid", "kpis", "feed"}
+    again = callbacks.wall.refresh_wall(2, "en", key, red)
+    assert all(part is no_update for part in again)  # the browser has all of it
+    view.snap = snapshot(now_ms=NOW + 60_000)  # the feed's ages moved on, nothing else
+    older = callbacks.wall.refresh_wall(2, "en", key, red)
+    assert older[0] is no_update and older[1] is no_update and len(older[2]) == 2
+    assert older[4]["feed"] != key["feed"] and older[4]["grid"] == key["grid"]
+    view.snap = snapshot()
+    assert len(callbacks.wall.refresh_wall(3, "zh", key, red)[1]) == 2  # another language
+    calm = EnterpriseTile("e2", "Second Chemicals", None, "yellow", 1, 1, site="s9")
+    view.snap = snapshot(enterprises=(snapshot().enterprises[0], calm), red_ids=())
+    changed = callbacks.wall.refresh_wall(4, "en", key, red)
+    assert isinstance(changed[1], Patch)  # only the tile that changed
+    assert list(changed[1].to_plotly_json()["operations"][0]["location"]) == [1]
+    assert changed[3] == [] and changed[4]["grid"] != key["grid"]
+    unknown = callbacks.wall.refresh_wall(5, "en", {"grid": "en:2:not-seen-here"}, None)
+    assert len(unknown[1]) == 2  # a grid this process never built: send it all
+
+
+def test_grid_shows_the_worst_first_by_css_order_keeping_registry_order() -> None:
+    tiles = (
+        EnterpriseTile("a", "A", None, None, 0, 0),
+        EnterpriseTile("b", "B", None, "yellow", 1, 0),
+        EnterpriseTile("c", "C", None, "red", 1, 1),
+    )
+    grid = wall.enterprise_grid(snapshot(enterprises=tiles), "en")
+    assert [texts(tile)[0] for tile in grid] == ["A", "B", "C"]
+    orders = [(getattr(tile, "style", None) or {}).get("order", 0) for tile in grid]
+    assert orders[2] < orders[1] < orders[0] == 0
+
+
+def test_grid_patch_replaces_only_changed_tiles() -> None:
+    before = snapshot().enterprises
+    after = (before[0], EnterpriseTile("e2", "Second Chemicals", None, "red", 1, 1, site="s9"))
+    patch = wall.grid_patch(before, after, "zh")
+    [operation] = patch.to_plotly_json()["operations"]
+    assert operation["operation"] == "Assign" and operation["location"] == [1]
+    assert "红色（一级） · 1" in texts(operation["params"]["value"])
+    assert wall.grid_patch(before, before[:1], "en") is None  # enterprises changed
+    assert wall.grid_patch(before, before[::-1], "en") is None
+    assert wall.grid_key(before, "en") == wall.grid_key(tuple(before), "en")
+    assert wall.grid_key(before, "en") != wall.grid_key(after, "en")
+    assert wall.grid_key(before, "en") != wall.grid_key(before, "zh")
 
 
 def test_elapsed_text() -> None:

@@ -199,3 +199,21 @@ def test_trend_window_surrounds_the_alarm() -> None:
     start, end = cv.trend_window(NIGHT, NIGHT + 10 * 60_000)
     assert start == NIGHT - cv.TREND_BEFORE_MS and end == NIGHT + 10 * 60_000 + 1
     assert cv.trend_window(NIGHT, NIGHT + 10 * 3600_000)[1] == NIGHT + cv.TREND_AFTER_MS + 1
+
+
+def test_rows_carry_message_key_params_and_timezone(view) -> None:
+    params = {"sensor": "NH3-1", "level": "high", "value": 50.0, "unit": "ppm", "limit": 42.0}
+    raise_alarm(
+        view,
+        "sensor:NH3-1",
+        "limit",
+        "orange",
+        NIGHT,
+        zone="Z1",
+        message_key="limit.gas_high",
+        params=params,
+    )
+    [r] = view.rows("en")
+    assert (r.message_key, r.params, r.tz) == ("limit.gas_high", params, TZ)
+    assert r.sensor == "NH3-1" and r.message == "test"
+    assert view.detail(r.id, "zh", include_phones=False).row.params == params

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import yaml
 
@@ -14,6 +16,7 @@ from monitoring.storage.embedded import EmbeddedStore
 from monitoring.wall_view import WallView
 from tests.e2e_support import REGISTRY_YAML
 from tests.factories import Clock
+from tests.services import wait_for
 
 T0 = 1_790_000_000_000
 
@@ -111,3 +114,72 @@ def test_feed_never_carries_contact_phones(parts) -> None:
     alarms.apply([signal("sensor:NH3-1", "red", T0)], T0)
     snap = WallView(alarms, store, lambda: registry, clock=Clock(T0)).snapshot()
     assert "139" not in repr(snap)
+
+
+def test_snapshot_carries_what_the_wall_needs_for_messages_links_and_the_chime(parts) -> None:
+    alarms, store, registry = parts
+    params = {"zone": "Z1", "zone_name": "Ammonia tanks", "people": 6}
+    alarms.apply(
+        [
+            signal("sensor:NH3-1", "red", T0, message_key="limit.exposed", params={"x": 1}),
+            signal(
+                "zone:Z1",
+                "orange",
+                T0,
+                rule="special_operation",
+                zone="Z1",
+                message_key="special_operation.no_permit",
+                params=params,
+            ),
+            signal("sensor:TT-9", "yellow", T0, enterprise="e2", site="s9"),
+        ],
+        T0,
+    )
+    snap = WallView(alarms, store, lambda: registry, clock=Clock(T0)).snapshot()
+    red = next(f for f in snap.feed if f.severity == "red")
+    zone = next(f for f in snap.feed if f.rule == "special_operation")
+    assert snap.red_ids == (red.id,)
+    assert snap.tz == "Asia/Shanghai"
+    assert (red.message_key, red.sensor) == ("limit.exposed", "NH3-1")
+    assert (zone.message_key, zone.params, zone.sensor) == (
+        "special_operation.no_permit",
+        params,
+        None,
+    )
+    assert zone.zone_name == "Ammonia tanks"
+    assert {e.id: e.site for e in snap.enterprises} == {"e1": "s1", "e2": "s9"}
+
+
+def test_a_calm_enterprise_links_to_its_first_site(parts) -> None:
+    alarms, store, registry = parts
+    snap = WallView(alarms, store, lambda: registry, clock=Clock(T0)).snapshot()
+    assert {e.id: e.site for e in snap.enterprises} == {"e1": "s1", "e2": "s9"}
+    assert snap.red_ids == ()
+
+
+def test_online_sensors_are_recounted_in_the_background(parts) -> None:
+    alarms, store, registry = parts
+    gate = threading.Event()
+    gate.set()
+
+    class GatedStore:
+        """The real store, whose latest readings wait while the gate is closed."""
+
+        def latest_readings(self, enterprise: str, site: str) -> list:
+            assert gate.wait(10)
+            return store.latest_readings(enterprise, site)
+
+    clock = Clock(T0)
+    view = WallView(alarms, GatedStore(), lambda: registry, clock=clock)
+    assert view.snapshot().sensors_online == 0  # the first count is made at once
+    store.write([Reading("e1", "s1", "PT-1", T0 + 100, 1.0, zone="Z1", kind="pressure")], [])
+    gate.clear()  # a slow store: the recount waits
+    clock.ms += 1000  # past the cache and the recount period of a small registry
+    assert view.snapshot().sensors_online == 0  # the answer does not wait for the count
+    gate.set()
+
+    def recounted() -> bool:
+        clock.ms += 600
+        return view.snapshot().sensors_online == 1
+
+    wait_for(recounted, 10, what="the background recount")

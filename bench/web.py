@@ -1,0 +1,403 @@
+"""Web benchmark of the wall display: what its refresh costs with a province-sized registry.
+
+    .venv/bin/python bench/web.py                       # SQLite alarm book
+    .venv/bin/python bench/web.py --postgres            # PostgreSQL (the machine's, or a private one)
+    .venv/bin/python bench/web.py --enterprises 500 --sensors 20000 --alarms 300 --clients 20
+
+Writes a registry of `--enterprises` enterprises (one site each) with `--sensors` sensors in
+all, a reading for every sensor into the embedded store, and `--alarms` open alarms (10 % red)
+into the real alarm book; starts `app.py web` on them (Flask/Dash, threaded, its own process),
+signs in as a viewer and POSTs `/_dash-update-component` exactly as the wall's browser does
+(the request is built from the app's own `/_dash-dependencies`), carrying the state a browser
+would carry from its previous answer. It prints:
+
+1. the first refresh of a page (everything sent) and steady refreshes: p50/p95 time and size,
+   each request made after the read model's 0.5 s cache expired, so each one rebuilds it;
+2. `--clients` simulated wall screens polling every 2 s for `--seconds` while an alarm is
+   raised every 5 s (so the grid changes now and then): p50/p95/max time and bytes.
+
+Targets: refresh p95 < 150 ms, answer < 200 KB, 20 clients p95 < 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.services import free_port, wait_for  # noqa: E402
+
+ADMIN = ("admin", "bench-admin-1")
+VIEWER_PASSWORD = "bench-viewer-1"
+SEVERITY_MIX = ("red",) * 1 + ("orange",) * 3 + ("yellow",) * 5 + ("blue",) * 1
+REFRESH_INPUT = ("wall-interval", "n_intervals")
+CACHE_WAIT_S = 0.55  # a little over the wall read model's cache
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the q-th percentile (0-100) by nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
+
+
+def write_registry(path: Path, enterprises: int, sensors: int) -> list[tuple[str, str, str]]:
+    """Write the registry YAML; return (enterprise, site, sensor) of every sensor."""
+    per = max(1, sensors // enterprises)
+    lines = ["timezone: Asia/Shanghai", "restrictions: []", "enterprises:"]
+    every: list[tuple[str, str, str]] = []
+    for e in range(enterprises):
+        eid = f"e{e:04d}"
+        lines += [
+            f"  - id: {eid}",
+            f"    name: Bench Chemical Works {e:04d} Co., Ltd.",
+            f"    name_zh: 测试化工{e:04d}有限公司",
+            "    region: Benchland",
+            "    address: 1 Bench Road",
+            "    contacts:",
+            f'      - {{name: Duty {e}, role: duty_officer, phone: "+86 139 0000 {e:04d}"}}',
+            "    sites:",
+            "      - id: s1",
+            "        name: Main plant",
+            "        zones:",
+            "          - {id: Z1, name: Tank farm, hazard: major, max_people: 2, dwell_s: 60}",
+            "        sensors:",
+        ]
+        for s in range(per):
+            sid = f"S{s:03d}"
+            lines.append(
+                f"          - {{id: {sid}, zone: Z1, kind: gas_nh3, unit: ppm, high: 42, "
+                "high_high: 85, stale_after_s: 86400}"
+            )
+            every.append((eid, "s1", sid))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return every
+
+
+def fill_stores(
+    data_dir: Path, db_url: str, sensors: list[tuple[str, str, str]], alarms: int
+) -> None:
+    """Write one fresh reading per sensor and `alarms` open alarms through the real books."""
+    from monitoring.alarms import AlarmBook
+    from monitoring.database import Database
+    from monitoring.records import Reading
+    from monitoring.storage.embedded import EmbeddedStore
+
+    now = int(time.time() * 1000)
+    store = EmbeddedStore(data_dir / "readings.sqlite")
+    store.start()
+    for i in range(0, len(sensors), 5000):
+        store.write(
+            [
+                Reading(e, s, sid, now - 1000, 5.0, zone="Z1", kind="gas_nh3")
+                for e, s, sid in sensors[i : i + 5000]
+            ],
+            [],
+        )
+    store.close()
+    db = Database(db_url)
+    db.start()
+    book = AlarmBook(db)
+    rng = random.Random(7)
+    chosen = rng.sample(sensors, alarms)
+    signals = [
+        alarm_signal(e, s, sid, SEVERITY_MIX[i % len(SEVERITY_MIX)], now - (alarms - i) * 1000)
+        for i, (e, s, sid) in enumerate(chosen)
+    ]
+    book.apply(signals, now)
+    db.close()
+
+
+def alarm_signal(enterprise: str, site: str, sensor: str, severity: str, ts_ms: int):
+    """Return a limit alarm as the rule engine raises it."""
+    from monitoring.alarm_model import AlarmSignal
+
+    level = "high_high" if severity == "red" else "high"
+    limit = 85.0 if level == "high_high" else 42.0
+    return AlarmSignal(
+        "raise",
+        enterprise,
+        site,
+        f"sensor:{sensor}",
+        "limit",
+        ts_ms,
+        severity=severity,
+        zone="Z1",
+        value=limit + 10,
+        message=f"{sensor} {level}: {limit + 10:g} ppm (limit {limit:g})",
+        message_key=f"limit.gas_{level}",
+        params={
+            "sensor": sensor,
+            "level": level,
+            "value": limit + 10,
+            "unit": "ppm",
+            "limit": limit,
+        },
+    )
+
+
+def start_web(workdir: Path, registry: Path, db_url: str) -> tuple[subprocess.Popen, str]:
+    """Start `app.py web` and wait until it answers."""
+    port = free_port()
+    env = dict(
+        os.environ, HAZMON_ADMIN_PASSWORD=ADMIN[1], PYTHONUNBUFFERED="1", HAZMON_LOG_LEVEL="WARNING"
+    )
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "app.py"),
+            "web",
+            "--registry",
+            str(registry),
+            "--db-url",
+            db_url,
+            "--data-dir",
+            str(workdir),
+            "--no-simulate",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(workdir / "web.log", "ab"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        if proc.poll() is not None:
+            raise SystemExit(f"app.py web exited: {(workdir / 'web.log').read_text()[-2000:]}")
+        try:
+            return requests.get(base + "/api/v1/health", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    wait_for(up, 120, what="app.py web")
+    return proc, base
+
+
+def viewer_session(base: str, username: str) -> requests.Session:
+    """Create a viewer and return a browser-like session signed in as it."""
+    r = requests.post(
+        f"{base}/api/v1/users",
+        auth=ADMIN,
+        timeout=10,
+        json={"username": username, "password": VIEWER_PASSWORD, "role": "viewer"},
+    )
+    assert r.status_code == 201, r.text
+    session = requests.Session()
+    form = session.get(f"{base}/login", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    r = session.post(
+        f"{base}/login",
+        timeout=10,
+        allow_redirects=False,
+        data={"username": username, "password": VIEWER_PASSWORD, "csrf_token": token},
+    )
+    assert r.status_code in (302, 303), r.status_code
+    return session
+
+
+class WallClient:
+    """One wall screen: posts the refresh callback and keeps the state its answers give."""
+
+    def __init__(self, base: str, session: requests.Session, dependency: dict) -> None:
+        self.url = f"{base}/_dash-update-component"
+        self.session = session
+        self.dep = dependency
+        self.state: dict[tuple[str, str], object] = {}
+        self.n = 0
+
+    def refresh(self, lang: str = "en") -> tuple[float, int]:
+        """Post one refresh; return (seconds, response bytes)."""
+        self.n += 1
+        outputs = [split_prop(p) for p in self.dep["output"].strip(".").split("...")]
+        values = {REFRESH_INPUT: self.n, ("shell-lang", "data"): lang}
+        body = {
+            "output": self.dep["output"],
+            "outputs": [{"id": i, "property": p} for i, p in outputs],
+            "inputs": [
+                {
+                    "id": d["id"],
+                    "property": d["property"],
+                    "value": values.get((d["id"], d["property"])),
+                }
+                for d in self.dep["inputs"]
+            ],
+            "changedPropIds": [".".join(REFRESH_INPUT)],
+            "state": [
+                {
+                    "id": d["id"],
+                    "property": d["property"],
+                    "value": self.state.get((d["id"], d["property"])),
+                }
+                for d in self.dep["state"]
+            ],
+        }
+        start = time.perf_counter()
+        r = self.session.post(self.url, json=body, timeout=30)
+        elapsed = time.perf_counter() - start
+        r.raise_for_status()
+        for cid, props in r.json()["response"].items():
+            for prop, value in props.items():
+                self.state[(cid, prop)] = value
+        return elapsed, len(r.content)
+
+
+def split_prop(text: str) -> tuple[str, str]:
+    cid, _, prop = text.rpartition(".")
+    return cid, prop
+
+
+def refresh_dependency(base: str, session: requests.Session) -> dict:
+    """Return the wall's refresh callback as the app declares it."""
+    deps = session.get(f"{base}/_dash-dependencies", timeout=10).json()
+    for dep in deps:
+        if any((d["id"], d["property"]) == REFRESH_INPUT for d in dep["inputs"]):
+            if not dep.get("clientside_function"):
+                return dep
+    raise SystemExit("no server callback takes wall-interval.n_intervals")
+
+
+def summary(name: str, times: list[float], sizes: list[int]) -> str:
+    ms = [t * 1000 for t in times]
+    return (
+        f"{name}: n={len(ms)} p50 {statistics.median(ms):.1f} ms, p95 {percentile(ms, 95):.1f} ms,"
+        f" max {max(ms):.1f} ms; bytes p50 {statistics.median(sizes):,.0f},"
+        f" max {max(sizes):,}"
+    )
+
+
+def sequential(base: str, dep: dict, samples: int) -> None:
+    """Measure first loads (fresh page: everything sent) and steady refreshes, one at a time."""
+    session = viewer_session(base, "bench-seq")
+    first_t, first_b, steady_t, steady_b = [], [], [], []
+    for _ in range(samples):
+        client = WallClient(base, session, dep)
+        time.sleep(CACHE_WAIT_S)
+        t, b = client.refresh()
+        first_t.append(t)
+        first_b.append(b)
+        time.sleep(CACHE_WAIT_S)
+        t, b = client.refresh()
+        steady_t.append(t)
+        steady_b.append(b)
+    print(summary("first refresh of a page (full answer)", first_t, first_b))
+    print(summary("steady refresh (browser has the grid)", steady_t, steady_b))
+
+
+def concurrent(
+    base: str, dep: dict, clients: int, seconds: float, db_url: str, sensors: list
+) -> None:
+    """Run `clients` wall screens polling every 2 s while alarms keep arriving."""
+    from monitoring.alarms import AlarmBook
+    from monitoring.database import Database
+
+    sessions = [viewer_session(base, f"bench-wall-{i}") for i in range(clients)]
+    times: list[float] = []
+    sizes: list[int] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def screen(i: int) -> None:
+        client = WallClient(base, sessions[i], dep)
+        next_at = time.monotonic() + 2.0 * i / clients  # screens are not in step
+        while True:
+            time.sleep(max(0.0, next_at - time.monotonic()))
+            if time.monotonic() >= stop_at:
+                return
+            t, b = client.refresh("zh" if i % 2 else "en")
+            with lock:
+                times.append(t)
+                sizes.append(b)
+            next_at += 2.0
+
+    def churn() -> None:
+        db = Database(db_url)
+        db.start()
+        book = AlarmBook(db)
+        rng = random.Random(11)
+        while time.monotonic() < stop_at - 1:
+            e, s, sid = rng.choice(sensors)
+            now = int(time.time() * 1000)
+            book.apply([alarm_signal(e, s, sid, rng.choice(SEVERITY_MIX), now)], now)
+            time.sleep(5)
+        db.close()
+
+    threads = [threading.Thread(target=screen, args=(i,)) for i in range(clients)]
+    threads.append(threading.Thread(target=churn))
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    print(summary(f"{clients} clients polling every 2 s for {seconds:.0f} s", times, sizes))
+
+
+def main() -> int:
+    """Build the province, start the web app, measure, print."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--enterprises", type=int, default=500)
+    parser.add_argument("--sensors", type=int, default=20_000)
+    parser.add_argument("--alarms", type=int, default=300)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--samples", type=int, default=30, help="sequential refreshes")
+    parser.add_argument("--postgres", action="store_true", help="alarm book on PostgreSQL")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="hazwatch-bench-web-") as tmp:
+        workdir = Path(tmp)
+        db_url = f"sqlite:///{workdir / 'hazwatch.db'}"
+        drop: tuple[str, str] | None = None
+        if args.postgres:
+            from tests.pg import create_database, find_or_start_postgres
+
+            (workdir / "pg").mkdir()
+            admin_url, why = find_or_start_postgres(workdir / "pg")
+            if admin_url is None:
+                raise SystemExit(why)
+            name = f"bench_{uuid.uuid4().hex[:8]}"
+            create_database(admin_url, name)
+            drop = (admin_url, name)
+            db_url = admin_url.rsplit("/", 1)[0] + "/" + name
+        sensors = write_registry(workdir / "registry.yaml", args.enterprises, args.sensors)
+        fill_stores(workdir, db_url, sensors, args.alarms)
+        proc, base = start_web(workdir, workdir / "registry.yaml", db_url)
+        try:
+            print(
+                f"registry: {args.enterprises} enterprises, {len(sensors)} sensors; "
+                f"{args.alarms} open alarms; alarm book {db_url.split(':')[0]}"
+            )
+            dep = refresh_dependency(base, viewer_session(base, "bench-deps"))
+            sequential(base, dep, args.samples)
+            concurrent(base, dep, args.clients, args.seconds, db_url, sensors)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            if drop is not None:
+                from tests.pg import drop_database
+
+                drop_database(*drop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
