@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/ingest.py                       # both shapes, 500,000 readings each
     .venv/bin/python bench/ingest.py --per-message 1 --readings 200000
+    .venv/bin/python bench/ingest.py --per-message 10 --rate 100000  # latency at a paced rate
 
-Publishers (separate processes) send a burst faster than the ingest can take it, QoS 1.
-Prints readings/s (first publish to last stored), messages lost, p50/p99 publish-to-stored
-latency and the ingest's peak RSS. Latency is read off two cumulative curves sampled every
+Publishers (separate processes) send a burst faster than the ingest can take it, QoS 1, or
+with --rate a steady flow. Prints readings/s (first publish to last stored), messages lost,
+p50/p99 publish-to-stored latency, the ingest's peak RSS and CPU per reading. In a burst the
+latency is mostly the queue behind it (it grows with how much faster the publishers are);
+--rate measures it at a given sustained rate. Latency is read off two cumulative curves sampled every
 100 ms, published(t) and stored(t): the k-th reading's latency is the time stored(t) reaches
 k minus the time published(t) reached k (FIFO order through one broker queue).
 """
@@ -36,11 +39,14 @@ PUBLISH_WINDOW = 20_000
 CHUNK = 200
 
 
-def publisher(port: int, worker: int, messages: list[bytes], counter, start_evt) -> None:
-    """Publish pre-built payloads as fast as QoS 1 allows and count broker acknowledgements.
+def publisher(
+    port: int, worker: int, messages: list[bytes], counter, start_evt, per_s: float = 0.0
+) -> None:
+    """Publish pre-built payloads and count broker acknowledgements.
 
-    Uses the simulators' batching MQTT publisher: paho spends one or two system calls per
-    message and could not outrun the ingest on this machine.
+    As fast as QoS 1 allows, or paced at `per_s` messages per second. Uses the simulators'
+    batching MQTT publisher: paho spends one or two system calls per message and could not
+    outrun the ingest on this machine.
     """
     from simulators.wire import WirePublisher
 
@@ -48,8 +54,13 @@ def publisher(port: int, worker: int, messages: list[bytes], counter, start_evt)
     pub.connect()
     topic = b"hazmon/bench/s1/telemetry"
     start_evt.wait()
+    started = time.monotonic()
     last = 0
     for i in range(0, len(messages), CHUNK):
+        if per_s:  # paced: chunk i leaves at its scheduled time
+            pause = started + i / per_s - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
         # MQTT packet ids are 16 bits: keep well under 65,535 messages unacknowledged.
         while pub.sent - pub.acked > PUBLISH_WINDOW:
             pub.poll(0.01)
@@ -141,10 +152,10 @@ def stored_count(influx_url: str, db: str) -> int:
     return series[0]["values"][0][1] if series else 0
 
 
-def _cpu_seconds(proc: psutil.Process) -> float:
-    """Return the CPU time (user + system) a process has used so far."""
+def _cpu_seconds(proc: psutil.Process) -> tuple[float, float]:
+    """Return the CPU time (user, system) a process has used so far."""
     times = proc.cpu_times()
-    return times.user + times.system
+    return times.user, times.system
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -159,6 +170,7 @@ def run_once(
     per_message: int,
     publishers: int,
     workdir: Path,
+    rate: float = 0.0,
     extra_args: tuple[str, ...] = (),
 ) -> dict:
     """Run one burst on fresh servers and return the figures."""
@@ -170,10 +182,13 @@ def run_once(
     sensors = 500
     registry = bench_registry(workdir, sensors)
     env = dict(os.environ, HAZMON_ADMIN_PASSWORD="bench-admin-1")
-    # BENCH_INGEST_PROFILE=<file>: run the ingest under py-spy (collapsed stacks, idle excluded).
+    # BENCH_INGEST_PROFILE=<file>: run the ingest under py-spy (collapsed stacks of the thread
+    # holding the GIL, i.e. where the Python time goes).
     profile = os.environ.get("BENCH_INGEST_PROFILE")
     profiler = (
-        ["py-spy", "record", "-r", "250", "-f", "raw", "-o", profile, "--"] if profile else []
+        ["py-spy", "record", "-r", "250", "--gil", "-f", "raw", "-o", profile, "--"]
+        if profile
+        else []
     )
     app = psutil.Popen(
         [
@@ -229,7 +244,10 @@ def run_once(
         counter = mp.Value("q", 0)
         start_evt = mp.Event()
         procs = [
-            mp.Process(target=publisher, args=(broker.port, i, chunk, counter, start_evt))
+            mp.Process(
+                target=publisher,
+                args=(broker.port, i, chunk, counter, start_evt, rate / per_message / publishers),
+            )
             for i, chunk in enumerate(chunks)
         ]
         for p in procs:
@@ -265,7 +283,9 @@ def run_once(
                 break
             time.sleep(SAMPLE_S)
         elapsed = samples_store[-1][0]
-        cpu_used = _cpu_seconds(app) - cpu_before
+        cpu_after = _cpu_seconds(app)
+        cpu_user = cpu_after[0] - cpu_before[0]
+        cpu_system = cpu_after[1] - cpu_before[1]
         published_at = next((t for t, n in samples_pub if n >= readings), None)
         done.set()
         for p in procs:
@@ -296,7 +316,8 @@ def run_once(
             "ingest_peak_rss_mb": round(peak_rss / 2**20, 1),
             # Machine-independent-ish: the ingest's own CPU per reading, and how fast the
             # publishers went (the queue, hence latency, grows by the difference).
-            "ingest_cpu_us_per_reading": round(cpu_used / readings * 1e6, 2),
+            "ingest_cpu_us_per_reading": round((cpu_user + cpu_system) / readings * 1e6, 2),
+            "ingest_system_cpu_us_per_reading": round(cpu_system / readings * 1e6, 2),
             "published_per_s": round(readings / published_at) if published_at else None,
         }
     finally:
@@ -319,11 +340,17 @@ def main() -> int:
     parser.add_argument("--readings", type=int, default=500_000)
     parser.add_argument("--per-message", type=int, action="append")
     parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="readings/s the publishers send at (default: as fast as they can, a burst)",
+    )
     args = parser.parse_args()
     shapes = args.per_message or [10, 1]
     for per_message in shapes:
         with tempfile.TemporaryDirectory(prefix="hz-bench-") as tmp:
-            result = run_once(args.readings, per_message, args.publishers, Path(tmp))
+            result = run_once(args.readings, per_message, args.publishers, Path(tmp), args.rate)
         print(json.dumps(result), flush=True)
         target = ">= 100,000 readings/s" if per_message == 10 else ">= 15,000 messages/s"
         print(
