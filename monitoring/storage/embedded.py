@@ -17,6 +17,7 @@ read sees one consistent snapshot.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
@@ -82,17 +83,42 @@ NEXT_CAMERA = """SELECT MIN(camera) FROM presence
 LATEST_OF_CAMERA = """SELECT ts_ms, people FROM presence
     WHERE enterprise = ? AND site = ? AND zone = ? AND camera = ? ORDER BY ts_ms DESC LIMIT 1"""
 
+# Series are read bucket by bucket through the primary key, each bucket one range seek with
+# its values in the key's rows. Through the (enterprise, site, sensor, ts_ms) index every row
+# cost a second look-up and the grouping a sort: 7 days of a 1 Hz sensor took ~3 s, this way
+# ~0.4 s. The key needs the sensor's zones and kinds, found first by skip-scan (a few seeks).
+NEXT_READING_ZONE = "SELECT MIN(zone) FROM reading WHERE enterprise = ? AND site = ? AND zone > ?"
+NEXT_SENSOR_KIND = """SELECT MIN(kind) FROM reading
+    WHERE enterprise = ? AND site = ? AND zone = ? AND sensor = ? AND kind > ?"""
 # Buckets start at start_ms (so there are at most max_points of them); empty ones are left out.
-READING_SERIES = """SELECT (ts_ms - ?4) / ?6 AS bucket, AVG(value) FROM reading
-    WHERE enterprise = ?1 AND site = ?2 AND sensor = ?3 AND ts_ms >= ?4 AND ts_ms < ?5
-    GROUP BY bucket ORDER BY bucket"""
+READING_SERIES = """WITH RECURSIVE bucket(i) AS (
+        SELECT 0 UNION ALL SELECT i + 1 FROM bucket WHERE i + 1 < ?8)
+    SELECT i, (SELECT AVG(value) FROM reading
+        WHERE enterprise = ?1 AND site = ?2 AND zone IN (SELECT value FROM json_each(?3))
+        AND sensor = ?4 AND kind IN (SELECT value FROM json_each(?5))
+        AND ts_ms >= ?6 + i * ?9 AND ts_ms < MIN(?6 + (i + 1) * ?9, ?7)) AS v
+    FROM bucket"""
+# With more buckets than this a read groups the key's rows in one pass instead: a bucket
+# per seek would cost more than the rows themselves (e.g. raw points of a long window).
+MAX_SEEK_BUCKETS = 5000
+READING_SERIES_SCAN = """SELECT (ts_ms - ?6) / ?9 AS i, AVG(value) FROM reading
+    WHERE enterprise = ?1 AND site = ?2 AND zone IN (SELECT value FROM json_each(?3))
+    AND sensor = ?4 AND kind IN (SELECT value FROM json_each(?5))
+    AND ts_ms >= ?6 AND ts_ms < ?7
+    GROUP BY i"""
 # A zone's count is the sum over its cameras, as in latest_presence: per bucket, each
 # camera's maximum, summed (an upper bound of the zone's peak, the safe side for max_people).
-PRESENCE_SERIES = """SELECT bucket, SUM(peak) FROM (
-        SELECT (ts_ms - ?4) / ?6 AS bucket, camera, MAX(people) AS peak FROM presence
-        WHERE enterprise = ?1 AND site = ?2 AND zone = ?3 AND ts_ms >= ?4 AND ts_ms < ?5
-        GROUP BY bucket, camera)
-    GROUP BY bucket ORDER BY bucket"""
+# This reads one camera's maxima; the sum is taken over the zone's cameras in Python.
+CAMERA_SERIES = """WITH RECURSIVE bucket(i) AS (
+        SELECT 0 UNION ALL SELECT i + 1 FROM bucket WHERE i + 1 < ?7)
+    SELECT i, (SELECT MAX(people) FROM presence
+        WHERE enterprise = ?1 AND site = ?2 AND zone = ?3 AND camera = ?4
+        AND ts_ms >= ?5 + i * ?8 AND ts_ms < MIN(?5 + (i + 1) * ?8, ?6)) AS v
+    FROM bucket"""
+CAMERA_SERIES_SCAN = """SELECT (ts_ms - ?5) / ?8 AS i, MAX(people) FROM presence
+    WHERE enterprise = ?1 AND site = ?2 AND zone = ?3 AND camera = ?4
+    AND ts_ms >= ?5 AND ts_ms < ?6
+    GROUP BY i"""
 
 COUNT_ALL = "SELECT COUNT(*) FROM reading"
 COUNT_ENTERPRISE = "SELECT COUNT(*) FROM reading WHERE enterprise = ?"
@@ -284,9 +310,29 @@ class EmbeddedStore:
         max_points: int = 2000,
     ) -> list[SeriesPoint]:
         """Return a sensor's values in [start, end), averaged into at most `max_points`."""
-        return self._series(
-            READING_SERIES, (enterprise, site, sensor), start_ms, end_ms, max_points
-        )
+        span = _series_span(start_ms, end_ms, max_points)
+        if span is None:
+            return []
+        start_ms, end_ms, bucket_ms, buckets = span
+        with self._reader() as conn, _read_snapshot(conn):
+            zones, kinds = _sensor_keys(conn, enterprise, site, sensor)
+            if not zones:
+                return []
+            rows = conn.execute(
+                READING_SERIES if buckets <= MAX_SEEK_BUCKETS else READING_SERIES_SCAN,
+                (
+                    enterprise,
+                    site,
+                    json.dumps(zones),
+                    sensor,
+                    json.dumps(kinds),
+                    start_ms,
+                    end_ms,
+                    buckets,
+                    bucket_ms,
+                ),
+            ).fetchall()
+        return [SeriesPoint(start_ms + i * bucket_ms, float(v)) for i, v in rows if v is not None]
 
     def presence_series(
         self,
@@ -298,7 +344,22 @@ class EmbeddedStore:
         max_points: int = 2000,
     ) -> list[SeriesPoint]:
         """Return a zone's people count in [start, end), max per bucket, at most `max_points`."""
-        return self._series(PRESENCE_SERIES, (enterprise, site, zone), start_ms, end_ms, max_points)
+        span = _series_span(start_ms, end_ms, max_points)
+        if span is None:
+            return []
+        start_ms, end_ms, bucket_ms, buckets = span
+        totals: dict[int, int] = {}
+        with self._reader() as conn, _read_snapshot(conn):
+            camera = ""
+            while (
+                camera := conn.execute(NEXT_CAMERA, (enterprise, site, zone, camera)).fetchone()[0]
+            ) is not None:
+                args = (enterprise, site, zone, camera, start_ms, end_ms, buckets, bucket_ms)
+                query = CAMERA_SERIES if buckets <= MAX_SEEK_BUCKETS else CAMERA_SERIES_SCAN
+                for i, peak in conn.execute(query, args):
+                    if peak is not None:
+                        totals[i] = totals.get(i, 0) + peak
+        return [SeriesPoint(start_ms + i * bucket_ms, float(totals[i])) for i in sorted(totals)]
 
     def count_readings(self, enterprise: str | None = None, site: str | None = None) -> int:
         """Count stored reading points, optionally of one enterprise or site."""
@@ -312,18 +373,6 @@ class EmbeddedStore:
             query, args = COUNT_SITE, (enterprise, site)
         with self._reader() as conn:
             return conn.execute(query, args).fetchone()[0]
-
-    def _series(
-        self, query: str, key: tuple[str, str, str], start_ms: int, end_ms: int, max_points: int
-    ) -> list[SeriesPoint]:
-        if max_points < 1:
-            raise ValueError("max_points must be at least 1")
-        if end_ms <= start_ms:
-            return []
-        bucket_ms = bucket_width_ms(start_ms, end_ms, max_points)
-        with self._reader() as conn:
-            rows = conn.execute(query, (*key, start_ms, end_ms, bucket_ms)).fetchall()
-        return [SeriesPoint(start_ms + b * bucket_ms, float(v)) for b, v in rows]
 
     # -- connections ------------------------------------------------------------------------
 
@@ -369,6 +418,43 @@ class EmbeddedStore:
 def bucket_width_ms(start_ms: int, end_ms: int, max_points: int) -> int:
     """Return the bucket width that splits [start, end) into at most `max_points` buckets."""
     return max(1, -(-(end_ms - start_ms) // max_points))
+
+
+def _series_span(start_ms: int, end_ms: int, max_points: int) -> tuple[int, int, int, int] | None:
+    """Return (start, end, bucket width, bucket count) of a series read, None if empty.
+
+    Integers whatever the caller passed: SQLite divides floats exactly, so a float start
+    once made every point its own bucket and the series unbounded.
+    """
+    start_ms, end_ms, max_points = int(start_ms), int(end_ms), int(max_points)
+    if max_points < 1:
+        raise ValueError("max_points must be at least 1")
+    if end_ms <= start_ms:
+        return None
+    bucket_ms = bucket_width_ms(start_ms, end_ms, max_points)
+    return start_ms, end_ms, bucket_ms, -(-(end_ms - start_ms) // bucket_ms)
+
+
+def _sensor_keys(
+    conn: sqlite3.Connection, enterprise: str, site: str, sensor: str
+) -> tuple[list[str], list[str]]:
+    """Return the zones and kinds a sensor's rows were stored under (usually one of each)."""
+    zones: list[str] = []
+    kinds: set[str] = set()
+    zone = ""
+    while (
+        zone := conn.execute(NEXT_READING_ZONE, (enterprise, site, zone)).fetchone()[0]
+    ) is not None:
+        kind = ""
+        while (
+            kind := conn.execute(
+                NEXT_SENSOR_KIND, (enterprise, site, zone, sensor, kind)
+            ).fetchone()[0]
+        ) is not None:
+            kinds.add(kind)
+            if not zones or zones[-1] != zone:
+                zones.append(zone)
+    return zones, sorted(kinds)
 
 
 @contextmanager

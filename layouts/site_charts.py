@@ -1,0 +1,274 @@
+"""The Site page's figures: sensor trends with their limits, people in a zone with permits.
+
+Pure functions of the site read model (`monitoring/site_view.py`) and a language. A new view
+(site, window, sensors, zone) gets a whole new figure with its own `uirevision`, which resets
+zoom and pan. A live refresh of the same view sends only `live_patch(figure)`: Dash's Graph
+writes the user's zoom into the figure's layout, so a whole new figure would undo it, while a
+patch of traces, shapes and labels leaves the axes as the user left them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import plotly.graph_objects as go
+from dash import Patch
+from plotly.subplots import make_subplots
+
+from layouts.i18n import TEXT, t
+from monitoring.site_view import PermitSpan, Presence, SensorSeries, Trend, TrendWindow
+
+# Limit lines as on the console's trend: the second level red, the first orange.
+LIMIT_COLOURS = {
+    "high_high": "#e5322d",
+    "low_low": "#e5322d",
+    "high": "#f28c28",
+    "low": "#f28c28",
+    "max_people": "#f28c28",
+}
+# Traces are told apart by muted tints; red, orange and yellow stay for abnormal states.
+TRACE_COLOURS = ("#d4d6d9", "#7fb0e0", "#b49be0", "#7fd0c0", "#c8c8a0", "#e0a0c8")
+PERMIT_FILL = {"approved": "#3d8fe6"}
+PERMIT_FILL_OTHER = "#8d939b"
+OVER_COLOUR = "#f28c28"
+# Numeric dates in both languages (Plotly's own put English month names under the axis).
+TIME_TICKS = [
+    {"dtickrange": [None, 60_000], "value": "%H:%M:%S"},
+    {"dtickrange": [60_000, 3_600_000], "value": "%H:%M"},
+    {"dtickrange": [3_600_000, 86_400_000], "value": "%m-%d %H:%M"},
+    {"dtickrange": [86_400_000, None], "value": "%m-%d"},
+]
+# Labels sit between a pair of lines (H under its line, L over it), HH and LL outside them.
+LIMIT_LABEL_POSITION = {
+    "high_high": "top right",
+    "high": "bottom right",
+    "low": "top right",
+    "low_low": "bottom right",
+}
+BG, PLOT_BG, GRID, TEXT_COLOUR, MUTED = "#25282d", "#1b1d21", "#3a3f46", "#d4d6d9", "#8d939b"
+
+
+def revision(enterprise: str, site: str, window: str, *items: str) -> str:
+    """Return the uirevision of a view: same site, window and items, same user zoom."""
+    return "|".join((enterprise, site, window, *items))
+
+
+def live_patch(fig: go.Figure) -> Patch:
+    """Return a live refresh of a drawn figure: its traces, shapes and labels, never its axes."""
+    full = fig.to_plotly_json()
+    patch = Patch()
+    patch["data"] = full["data"]
+    patch["layout"]["shapes"] = full["layout"].get("shapes", [])
+    patch["layout"]["annotations"] = full["layout"].get("annotations", [])
+    return patch
+
+
+def local_dt(ts_ms: int, tz: str) -> datetime:
+    """Return epoch ms as a naive local datetime in the registry's timezone (what Plotly shows)."""
+    return datetime.fromtimestamp(ts_ms / 1000, ZoneInfo(tz)).replace(tzinfo=None)
+
+
+def _base_layout(fig: go.Figure, uirevision: str) -> None:
+    fig.update_layout(
+        template="none",
+        uirevision=uirevision,
+        paper_bgcolor=BG,
+        plot_bgcolor=PLOT_BG,
+        font={"size": 14, "color": TEXT_COLOUR},
+        margin={"l": 64, "r": 24, "t": 36, "b": 36},
+        hovermode="x unified",
+        hoverlabel={"bgcolor": "#2e3238", "font": {"color": TEXT_COLOUR}},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 14}},
+    )
+    fig.update_xaxes(
+        gridcolor=GRID,
+        linecolor=GRID,
+        zeroline=False,
+        type="date",
+        hoverformat="%Y-%m-%d %H:%M:%S",
+        tickformatstops=TIME_TICKS,
+    )
+    fig.update_yaxes(gridcolor=GRID, linecolor=GRID, zeroline=False)
+
+
+def _bounds_trace(window: TrendWindow, tz: str, y: float) -> go.Scatter:
+    """Return an invisible trace spanning the window, so autorange shows all of it.
+
+    An explicit axis range would be re-applied at every refresh and override the user's
+    zoom; autorange is what uirevision preserves.
+    """
+    return go.Scatter(
+        x=[local_dt(window.start_ms, tz), local_dt(window.end_ms, tz)],
+        y=[y, y],
+        mode="markers",
+        marker={"opacity": 0, "size": 1},
+        hoverinfo="skip",
+        showlegend=False,
+        name="",
+    )
+
+
+def limit_label(name: str, value: float, lang: str) -> str:
+    """Return a limit line's label: 'HH 85'."""
+    key = f"site.limit.{name}"
+    short = t(key, lang) if key in TEXT else name
+    return f"{short} {value:g}"
+
+
+def _empty_note(fig: go.Figure, text: str) -> None:
+    fig.add_annotation(
+        text=text,
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+        showarrow=False,
+        font={"size": 18, "color": MUTED},
+    )
+
+
+def trend_figure(trend: Trend | None, lang: str, uirevision: str) -> go.Figure:
+    """Return the sensors' trend: one panel per unit, each sensor's limits as dashed lines."""
+    series = trend.series if trend else ()
+    units = list(dict.fromkeys(s.unit for s in series)) or [""]
+    fig = make_subplots(
+        rows=len(units), cols=1, shared_xaxes=True, vertical_spacing=0.08 / len(units)
+    )
+    _base_layout(fig, uirevision)
+    if trend is None or not series:
+        _empty_note(fig, t("site.trend.pick", lang))
+        return fig
+    for i, s in enumerate(series):
+        row = units.index(s.unit) + 1
+        fig.add_trace(_series_trace(s, i, trend.tz), row=row, col=1)
+    for row, unit in enumerate(units, start=1):
+        in_row = [s for s in series if s.unit == unit]
+        _add_limits(fig, in_row, row, lang)
+        anchor = next((p[1] for s in in_row for p in s.points[:1]), None)
+        if anchor is None:
+            anchor = next(iter(in_row[0].limits.values()), 0.0)
+        fig.add_trace(_bounds_trace(trend.window, trend.tz, anchor), row=row, col=1)
+        fig.update_yaxes(title_text=unit or None, row=row, col=1)
+    if not any(s.points for s in series):
+        _empty_note(fig, t("site.trend.none", lang))
+    return fig
+
+
+def _series_trace(s: SensorSeries, index: int, tz: str) -> go.Scatter:
+    unit = f" {s.unit}" if s.unit else ""
+    return go.Scatter(
+        x=[local_dt(ts, tz) for ts, _ in s.points],
+        y=[v for _, v in s.points],
+        mode="lines",
+        name=f"{s.sensor}{unit}",
+        line={"color": TRACE_COLOURS[index % len(TRACE_COLOURS)], "width": 2},
+        connectgaps=False,
+        hovertemplate=f"%{{y:.4g}}{unit}<extra>{s.sensor}</extra>",
+    )
+
+
+def _add_limits(fig: go.Figure, in_row: list[SensorSeries], row: int, lang: str) -> None:
+    """Draw each distinct limit of the row's sensors once, labelled with its name and value."""
+    drawn: set[tuple[str, float]] = set()
+    for s in in_row:
+        for name, value in s.limits.items():
+            if (name, value) in drawn:
+                continue
+            drawn.add((name, value))
+            colour = LIMIT_COLOURS.get(name, OVER_COLOUR)
+            fig.add_hline(
+                y=value,
+                row=row,
+                col=1,
+                line={"color": colour, "dash": "dash", "width": 1.5},
+                annotation_text=limit_label(name, value, lang),
+                annotation_position=LIMIT_LABEL_POSITION.get(name, "top right"),
+                annotation_font={"color": colour, "size": 13},
+            )
+
+
+def permit_text(span: object, lang: str) -> str:
+    """Return a permit's label on the timeline: type, number, workers and status."""
+    type_key = f"site.permit.type.{span.type}"
+    status_key = f"site.permit.status.{span.status}"
+    parts = [t(type_key, lang) if type_key in TEXT else span.type, span.permit]
+    if span.workers is not None:
+        parts.append(t("site.permit.workers", lang, n=span.workers))
+    if span.status != "approved":
+        parts.append(t(status_key, lang) if status_key in TEXT else span.status)
+    return " · ".join(parts)
+
+
+def right_half(span: PermitSpan, window: TrendWindow) -> bool:
+    """Tell whether a permit's span starts in the right half of the window."""
+    return span.clipped_start_ms - window.start_ms > (window.end_ms - window.start_ms) / 2
+
+
+def presence_figure(presence: Presence | None, lang: str, uirevision: str) -> go.Figure:
+    """Return a zone's people count with max_people, and its permits as shaded spans."""
+    fig = go.Figure()
+    _base_layout(fig, uirevision)
+    fig.update_yaxes(rangemode="tozero", title_text=t("site.people.axis", lang), tickformat="d")
+    if presence is None:
+        _empty_note(fig, t("site.people.none", lang))
+        return fig
+    tz = presence.tz
+    xs = [local_dt(ts, tz) for ts, _ in presence.points]
+    ys = [v for _, v in presence.points]
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            name=t("site.people.axis", lang),
+            line={"color": TEXT_COLOUR, "width": 2, "shape": "hv"},
+            hovertemplate="%{y:d}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    limit = presence.max_people
+    if limit is not None:
+        over = [(x, y) for x, y in zip(xs, ys, strict=True) if y > limit]
+        if over:
+            fig.add_trace(
+                go.Scatter(
+                    x=[x for x, _ in over],
+                    y=[y for _, y in over],
+                    mode="markers",
+                    name=t("site.people.over", lang),
+                    marker={"color": OVER_COLOUR, "size": 6},
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
+        fig.add_hline(
+            y=limit,
+            line={"color": LIMIT_COLOURS["max_people"], "dash": "dash", "width": 1.5},
+            annotation_text=f"max {limit}" if lang != "zh" else f"上限 {limit}",
+            annotation_position="top right",
+            annotation_font={"color": LIMIT_COLOURS["max_people"], "size": 13},
+        )
+    for i, span in enumerate(presence.permits):
+        approved = span.status == "approved"
+        fig.add_vrect(
+            x0=local_dt(span.clipped_start_ms, tz),
+            x1=local_dt(span.clipped_end_ms, tz),
+            fillcolor=PERMIT_FILL.get(span.status, PERMIT_FILL_OTHER),
+            opacity=0.22 if approved else 0.12,
+            line_width=0,
+            layer="below",
+            annotation_text=permit_text(span, lang),
+            # Labels run into the plot, never past its edge (a label past the window's end
+            # would stretch the autoranged time axis).
+            annotation_position="top right" if right_half(span, presence.window) else "top left",
+            # Stack labels of overlapping permits instead of printing them on each other.
+            annotation_y=1 - 0.09 * (i % 4),
+            annotation_yanchor="top",
+            annotation_font={"size": 13, "color": "#9cc8ff" if approved else MUTED},
+        )
+    anchor = ys[0] if ys else float(limit or 0)
+    fig.add_trace(_bounds_trace(presence.window, tz, anchor))
+    if not presence.points:
+        _empty_note(fig, t("site.people.none", lang))
+    return fig
