@@ -270,6 +270,11 @@ def run_once(
 
         threading.Thread(target=sample_rss, daemon=True).start()
         cpu_before = _cpu_seconds(app)
+        peers = {
+            "influxd": psutil.Process(influx.proc.pid),
+            "mosquitto": psutil.Process(broker.proc.pid),
+        }
+        peers_before = {name: sum(_cpu_seconds(p)) for name, p in peers.items()}
         t0 = time.monotonic()
         start_evt.set()
         deadline = t0 + 300
@@ -286,6 +291,7 @@ def run_once(
         cpu_after = _cpu_seconds(app)
         cpu_user = cpu_after[0] - cpu_before[0]
         cpu_system = cpu_after[1] - cpu_before[1]
+        peers_cpu = {name: sum(_cpu_seconds(p)) - peers_before[name] for name, p in peers.items()}
         published_at = next((t for t, n in samples_pub if n >= readings), None)
         done.set()
         for p in procs:
@@ -319,6 +325,10 @@ def run_once(
             "ingest_cpu_us_per_reading": round((cpu_user + cpu_system) / readings * 1e6, 2),
             "ingest_system_cpu_us_per_reading": round(cpu_system / readings * 1e6, 2),
             "published_per_s": round(readings / published_at) if published_at else None,
+            **{
+                f"{name}_cpu_us_per_reading": round(used / readings * 1e6, 2)
+                for name, used in peers_cpu.items()
+            },
         }
     finally:
         if profile:  # py-spy writes its file on SIGINT and stops the ingest with it

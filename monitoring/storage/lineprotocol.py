@@ -74,11 +74,12 @@ def encode_readings(readings: Iterable[Reading]) -> list[str]:
     # one C call, with the same shortest round-trip digits as repr(). A non-finite value
     # comes out as null; the check below names its sensor.
     values = _json_encode(list(map(float, [r[4] for r in readings])))[1:-1].decode().split(",")
+    times = _json_encode([_int_ts(r[3]) for r in readings])[1:-1].decode().split(",")
     prefixes: dict[tuple[str, str, str, str, str], str] = {}
     lines: list[str] = []
     append = lines.append
-    for (enterprise, site, sensor, ts, value, quality, zone, kind), text in zip(
-        readings, values, strict=False
+    for (enterprise, site, sensor, _ts, value, quality, zone, kind), text, ts in zip(
+        readings, values, times, strict=False
     ):
         key = (enterprise, kind, sensor, site, zone)
         prefix = prefixes.get(key)
@@ -87,11 +88,18 @@ def encode_readings(readings: Iterable[Reading]) -> list[str]:
         if text == "null":
             raise ValueError(f"sensor {sensor!r}: not a finite value: {value!r}")
         if quality == "good":
-            append(f"{prefix}{text} {ts:d}")
+            append(f"{prefix}{text} {ts}")
         else:
             extra = _QUALITY_FIELDS.get(quality) or ",quality=" + string_field(quality)
-            append(f"{prefix}{text}{extra} {ts:d}")
+            append(f"{prefix}{text}{extra} {ts}")
     return lines
+
+
+def _int_ts(ts: object) -> int:
+    """Return a timestamp that is an int (bool is not); anything else is a programming error."""
+    if type(ts) is not int:
+        raise ValueError(f"timestamp must be integer milliseconds, not {ts!r}")
+    return ts
 
 
 def encode_presence(presences: Iterable[PresenceCount]) -> list[str]:
