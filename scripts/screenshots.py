@@ -1,11 +1,11 @@
-"""Save screenshots of the wall and the console: python scripts/screenshots.py [--url URL].
+"""Save screenshots of every page: python scripts/screenshots.py [--url URL].
 
 Without --url it starts the demo on a free port (its own data folder), plays a few incidents
-at ten times speed against its broker so the wall has alarms to show, acknowledges one,
-signs in as the viewer and writes
-docs/screenshots/wall-1920x1080.png and wall-3840x2160.png (plus -zh variants); then signs in
-as the inspector, opens the suspected special operation on the console with its contacts and
-writes docs/screenshots/console-1920x1080.png.
+at ten times speed against its broker so the wall has alarms to show, acknowledges one and
+records a permit by phone, then writes into docs/screenshots/, each in English and Chinese
+(-zh): the wall at 1920x1080 and 3840x2160 (viewer); the console with the suspected special
+operation and its contacts open (inspector); the site page with trends and people; the
+enterprise directory with phones shown; the permits page; the admin page (admin).
 """
 
 from __future__ import annotations
@@ -109,7 +109,15 @@ def shoot(base: str, warmup_s: float) -> list[Path]:
     return saved
 
 
-def shoot_console(base: str, warmup_s: float) -> Path:
+def switch_language(page, lang: str) -> None:
+    """Switch the pages to `lang` if they are not in it already."""
+    current = page.evaluate("localStorage.getItem('shell-lang')") or '"en"'
+    if lang not in current:
+        page.click(".hz-lang")
+        page.wait_for_selector(f".hz-nav-link:text('{'大屏' if lang == 'zh' else 'Wall'}')")
+
+
+def shoot_console(base: str, warmup_s: float) -> list[Path]:
     """Sign in as the inspector, open the special-operation alarm and its contacts, save it."""
     auth = ("inspector", "inspector-demo")
     deadline = time.monotonic() + 90  # the night patrol comes last among the incidents
@@ -121,21 +129,91 @@ def shoot_console(base: str, warmup_s: float) -> Path:
     if not alarms:
         raise SystemExit("no open alarm to show on the console")
     chosen = next((a for a in alarms if a["rule"] == "special_operation"), alarms[0])
-    path = OUT / "console-1920x1080.png"
+    saved = []
     with browser_page(1920, 1080) as page:
         log_in(page, base, "inspector", "inspector-demo")
-        page.goto(base + "/console")
-        row = page.locator(f".hz-console-grid .ag-row[row-id='{chosen['id']}']")
-        row.wait_for(timeout=15000)
-        row.click()
-        page.wait_for_selector(".hz-detail-head")
-        page.click("#console-contacts-button")
-        page.wait_for_selector(".hz-contact")
-        page.wait_for_timeout(warmup_s * 1000)
-        page.screenshot(path=str(path))
+        for lang in ("en", "zh"):
+            switch_language(page, lang)
+            page.goto(base + "/console")
+            row = page.locator(f".hz-console-grid .ag-row[row-id='{chosen['id']}']")
+            row.wait_for(timeout=15000)
+            row.click()
+            page.wait_for_selector(".hz-detail-head")
+            page.click("#console-contacts-button")
+            page.wait_for_selector(".hz-contact")
+            page.wait_for_timeout(warmup_s * 1000)
+            path = OUT / f"console-1920x1080{'' if lang == 'en' else '-zh'}.png"
+            page.screenshot(path=str(path))
+            saved.append(path)
         if page.outside_requests:
             raise SystemExit(f"requests left the machine: {page.outside_requests[:5]}")
-    return path
+    return saved
+
+
+def record_permit(base: str) -> None:
+    """Record a permit by phone, so the permits page and the site's timeline show one."""
+    now = time.time()
+    requests.post(
+        f"{base}/api/v1/permits",
+        auth=("inspector", "inspector-demo"),
+        timeout=10,
+        json={
+            "enterprise": "ty-fert",
+            "site": "main",
+            "permit": "DH-2026-0042",
+            "type": "hot_work",
+            "zone": "NH3-TANK-S",
+            "start": int((now - 3600) * 1000),
+            "end": int((now + 6 * 3600) * 1000),
+            "status": "approved",
+            "workers": 4,
+            "supervisor": "Wang Qiang",
+            "note": "reported by the duty officer by phone",
+        },
+    )
+
+
+# (file name, user, path, what to wait for, what to click before the shot)
+PAGES = (
+    (
+        "site",
+        "viewer",
+        "/site?enterprise=ty-fert&site=main&sensor=NH3-S-01,NH3-S-02&zone=NH3-TANK-S&window=1h",
+        "#site-trend .main-svg",
+        None,
+    ),
+    (
+        "directory",
+        "inspector",
+        "/enterprises?enterprise=ty-fert",
+        "#directory-phones-button",
+        "#directory-phones-button",
+    ),
+    ("permits", "inspector", "/permits", ".hz-page .ag-row", None),
+    ("admin", "admin", "/admin", ".hz-page .ag-row", None),
+)
+PASSWORDS = {"viewer": "viewer-demo", "inspector": "inspector-demo", "admin": "admin-demo"}
+
+
+def shoot_pages(base: str, warmup_s: float) -> list[Path]:
+    """Save the site, directory, permits and admin pages in both languages."""
+    saved = []
+    for name, user, path, ready, click in PAGES:
+        with browser_page(1920, 1080) as page:
+            log_in(page, base, user, PASSWORDS[user])
+            for lang in ("en", "zh"):
+                switch_language(page, lang)
+                page.goto(base + path)
+                page.wait_for_selector(ready, timeout=20000)
+                if click:
+                    page.click(click)
+                page.wait_for_timeout(warmup_s * 1000)
+                out = OUT / f"{name}-1920x1080{'' if lang == 'en' else '-zh'}.png"
+                page.screenshot(path=str(out))
+                saved.append(out)
+            if page.outside_requests:
+                raise SystemExit(f"requests left the machine: {page.outside_requests[:5]}")
+    return saved
 
 
 def main() -> int:
@@ -152,9 +230,11 @@ def main() -> int:
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     if args.url:
-        for path in shoot(args.url.rstrip("/"), args.warmup):
+        base = args.url.rstrip("/")
+        for path in shoot(base, args.warmup) + shoot_console(base, args.warmup):
             print(path)
-        print(shoot_console(args.url.rstrip("/"), args.warmup))
+        for path in shoot_pages(base, args.warmup):
+            print(path)
         return 0
     with tempfile.TemporaryDirectory(prefix="hazwatch-shots-") as tmp:
         proc, base, broker = start_demo(Path(tmp))
@@ -162,9 +242,11 @@ def main() -> int:
         try:
             time.sleep(args.demo_wait)
             acknowledge_one(base)
-            for path in shoot(base, args.warmup):
+            for path in shoot(base, args.warmup) + shoot_console(base, args.warmup):
                 print(path)
-            print(shoot_console(base, args.warmup))
+            record_permit(base)  # after the console: the permit covers the patrol's zone
+            for path in shoot_pages(base, args.warmup):
+                print(path)
         finally:
             incidents.kill()
             incidents.wait()
