@@ -28,12 +28,20 @@ def switch_language(_clicks: int, lang: str | None) -> str:
 # path -> page builder(lang, can, query); `shell.PAGES` says which role each path needs.
 PAGE_BUILDERS: dict[str, Callable[[str, dict[str, bool], dict[str, str]], html.Div]] = {
     "/": lambda lang, _can, _query: wall.layout(lang),
-    "/console": lambda lang, can, _query: console.layout(lang, can_act=can["inspector"]),
+    "/console": lambda lang, can, query: console.layout(
+        lang, can_act=can["inspector"], selected=_alarm_id(query)
+    ),
     "/site": site.layout,
     "/enterprises": directory.layout,
     "/permits": permits.layout,
     "/admin": admin.layout,
 }
+
+
+def _alarm_id(query: dict[str, str]) -> int | None:
+    """Return the alarm id of a `?alarm=<id>` link, if it is one."""
+    text = query.get("alarm", "")
+    return int(text) if text.isdigit() and len(text) < 19 else None
 
 
 @callback(

@@ -19,6 +19,7 @@ from layouts import ids, wall
 from layouts.i18n import normalise
 from monitoring import wall_view
 from monitoring.wall_view import WallSnapshot
+from monitoring.web_session import current_session_user
 
 RENDER_CACHE_SIZE = 16
 
@@ -53,19 +54,19 @@ class RenderCache:
 # Per web process; keys are content fingerprints, so several processes agree on them.
 _tiles_by_key = RenderCache()  # grid key -> the tiles it shows (to patch from)
 _grids = RenderCache(4)  # grid key -> the full grid
-_views = RenderCache(4)  # (snapshot id, language) -> (snapshot, keys, KPI tiles, feed)
+_views = RenderCache(8)  # (snapshot id, language, to console) -> (snapshot, keys, tiles, feed)
 
 
-def _view(snap: WallSnapshot, lang: str) -> tuple:
+def _view(snap: WallSnapshot, lang: str, to_console: bool) -> tuple:
     def build() -> tuple:
         grid_key = wall.grid_key(snap.enterprises, lang)
         _tiles_by_key.get(grid_key, lambda: snap.enterprises)
-        kpis, feed = wall.kpi_tiles(snap, lang), wall.feed_rows(snap, lang)
+        kpis, feed = wall.kpi_tiles(snap, lang), wall.feed_rows(snap, lang, to_console)
         keys = {"grid": grid_key, "kpis": wall.content_key(kpis), "feed": wall.content_key(feed)}
         # The snapshot is kept in the tuple so its id is not reused while cached.
         return snap, keys, kpis, feed
 
-    return _views.get((id(snap), lang), build)
+    return _views.get((id(snap), lang, to_console), build)
 
 
 @callback(
@@ -89,7 +90,8 @@ def refresh_wall(
     lang = normalise(lang)
     shown = shown if isinstance(shown, dict) else {}
     snap = wall_view.current().snapshot()
-    _snap, keys, kpis, feed = _view(snap, lang)
+    user = current_session_user()
+    _snap, keys, kpis, feed = _view(snap, lang, bool(user and user.can("inspector")))
     key, shown_key = keys["grid"], shown.get("grid")
     if key == shown_key:
         grid = no_update

@@ -39,7 +39,7 @@ GRID_THEME = (
 )
 
 
-def layout(lang: str, can_act: bool) -> html.Div:
+def layout(lang: str, can_act: bool, selected: int | None = None) -> html.Div:
     """Return the console page; callbacks fill the table every 3 s and the detail on selection.
 
     Table on top, full width; below it the selected alarm's detail and trend, and on the right
@@ -96,7 +96,7 @@ def layout(lang: str, can_act: bool) -> html.Div:
         className="hz-console",
         children=[
             dcc.Interval(id=ids.CONSOLE_INTERVAL, interval=REFRESH_MS),
-            dcc.Store(id=ids.CONSOLE_SELECTED),
+            dcc.Store(id=ids.CONSOLE_SELECTED, data=selected),  # ?alarm=<id> opens one
             dcc.Store(id=ids.CONSOLE_BUMP, data=0),
             html.Div(id=ids.CONSOLE_BODY, className=body_class(None, can_act), children=body),
         ],

@@ -248,8 +248,17 @@ def feed_message(item: FeedItem, tz: str, lang: str) -> str:
     return alarm_message(item.message_key, item.params, lang, item.message, zone_name=zone, tz=tz)
 
 
-def feed_rows(snap: WallSnapshot, lang: str) -> list:
-    """Return the alarm feed, most severe and newest first; unacknowledged rows stand out."""
+def console_href(alarm_id: int) -> str:
+    """Return the console's address with one alarm opened."""
+    return f"/console?alarm={alarm_id}"
+
+
+def feed_rows(snap: WallSnapshot, lang: str, to_console: bool = False) -> list:
+    """Return the alarm feed, most severe and newest first; unacknowledged rows stand out.
+
+    A row opens the alarm on the console for those who may act on it (`to_console`), else
+    the site page.
+    """
     if not snap.feed:
         return [html.Div(t("feed.empty", lang), className="hz-feed-empty")]
     rows = []
@@ -281,7 +290,9 @@ def feed_rows(snap: WallSnapshot, lang: str) -> list:
                     ),
                     html.Span(t(state_key(item), lang), className="hz-feed-state"),
                 ],
-                href=site_href(item.enterprise, item.site, item.sensor),
+                href=console_href(item.id)
+                if to_console
+                else site_href(item.enterprise, item.site, item.sensor),
                 className=f"hz-feed-row hz-sev-{item.severity}"
                 + (" hz-unack" if item.unacknowledged else " hz-acked"),
             )

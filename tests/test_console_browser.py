@@ -120,6 +120,18 @@ def test_inspector_looks_up_contacts_logs_a_call_and_acknowledges(app, gateway) 
     assert detail["calls"][0]["note"].startswith("Special operations should not")
 
 
+def test_an_inspector_opens_an_alarm_on_the_console_from_the_wall_feed(app, gateway) -> None:  # noqa: F811
+    alarm_id = raise_special_operation(app, gateway)
+    site = f"http://127.0.0.1:{app.port}"
+    with browser_page() as page:
+        log_in(page, site, *INSPECTOR)  # the wall is the first page
+        page.click(f".hz-feed-row[href='/console?alarm={alarm_id}']", timeout=10000)
+        page.wait_for_selector(".hz-detail-head.hz-sev-orange")
+        assert page.url.endswith(f"/console?alarm={alarm_id}")
+        assert "Ammonia tanks" in page.inner_text(".hz-fields")
+        assert page.locator("#console-contacts-button").is_visible()
+
+
 def test_a_viewer_sees_no_phone_numbers_and_no_actions_on_the_console(app, gateway) -> None:  # noqa: F811
     raise_special_operation(app, gateway)
     site = f"http://127.0.0.1:{app.port}"

@@ -199,6 +199,7 @@ def test_refresh_sends_the_grid_and_red_ids_only_when_they_change(monkeypatch) -
 
     view = View()
     monkeypatch.setattr(wall_view, "current", lambda: view)
+    monkeypatch.setattr(callbacks.wall, "current_session_user", lambda: None)  # a viewer
     kpis, grid, feed, red, key = callbacks.wall.refresh_wall(1, "en", None, None)
     assert len(kpis) == 5 and len(grid) == 2 and len(feed) == 2 and red == [1]
     assert set(key) == {"grid", "kpis", "feed"}
@@ -279,3 +280,11 @@ def test_wall_refreshes_by_itself_at_least_every_two_seconds() -> None:
     interval = wall.layout("en").children[0]
     assert isinstance(interval, dcc.Interval)
     assert interval.interval <= 2000
+
+
+def test_feed_rows_open_the_console_for_inspectors_and_the_site_page_for_viewers() -> None:
+    snap = snapshot()
+    viewer_rows = wall.feed_rows(snap, "en")
+    inspector_rows = wall.feed_rows(snap, "en", to_console=True)
+    assert all(row.href.startswith("/site?") for row in viewer_rows)
+    assert [row.href for row in inspector_rows] == [f"/console?alarm={i.id}" for i in snap.feed]
