@@ -176,6 +176,9 @@ def run(settings: Settings, command: str) -> int:
                 f"  users: admin / {settings.admin_password or DEMO_ADMIN_PASSWORD}, "
                 + ", ".join(f"{u} / {p}" for u, p, _ in DEMO_USERS)
                 + f"\n  MQTT broker: {rt.mqtt_url}   data: {settings.data_dir}/\n"
+                "  In about 3 minutes a night patrol walks into an ammonia tank farm with no\n"
+                "  permit: sign in as the inspector, click the alarm on the wall, then\n"
+                "  Contacts and Log call.\n"
                 "  Ctrl-C stops it.\n",
                 flush=True,
             )
