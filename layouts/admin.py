@@ -12,7 +12,7 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from layouts import ids
-from layouts.console import GRID_THEME
+from layouts.console import SELECT_ONE_ROW, grid_options
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text, message_page
 from monitoring.admin_view import (
@@ -85,13 +85,7 @@ def _grid(grid_id: str, columns: list[dict], lang: str, empty_key: str, **option
             "suppressHeaderMenuButton": True,
             "cellDataType": False,  # local times are text; no date pickers in the filters
         },
-        dashGridOptions={
-            "theme": {"function": GRID_THEME},
-            "animateRows": False,
-            "rowHeight": 36,
-            "localeText": {"noRowsToShow": t(empty_key, lang)},
-            **options,
-        },
+        dashGridOptions={**grid_options(t(empty_key, lang), 36), **options},
         className="hz-admin-grid",
         style={"height": "100%", "width": "100%"},
     )
@@ -138,11 +132,7 @@ def users_tab(lang: str) -> html.Div:
                                 lang,
                                 "admin.users.title",
                                 getRowId="params.data.username",
-                                rowSelection={
-                                    "mode": "singleRow",
-                                    "checkboxes": False,
-                                    "enableClickSelection": True,
-                                },
+                                rowSelection=SELECT_ONE_ROW,
                             ),
                         ],
                     ),

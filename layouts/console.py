@@ -37,6 +37,21 @@ GRID_THEME = (
     "selectedRowBackgroundColor: '#3a4a5e', fontSize: 16, headerFontSize: 16, "
     "oddRowBackgroundColor: '#292c31'})"
 )
+SELECT_ONE_ROW = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
+
+
+def grid_options(no_rows: str, row_height: int = 38, *, select_one: bool = False) -> dict:
+    """Return the ag-grid options every Hazwatch table shares (dark theme, no animation)."""
+    options = {
+        "theme": {"function": GRID_THEME},
+        "animateRows": False,
+        "tooltipShowDelay": 300,
+        "rowHeight": row_height,
+        "localeText": {"noRowsToShow": no_rows},
+    }
+    if select_one:
+        options["rowSelection"] = SELECT_ONE_ROW
+    return options
 
 
 def layout(lang: str, can_act: bool, selected: int | None = None) -> html.Div:
@@ -169,18 +184,7 @@ def alarm_grid(lang: str) -> dag.AgGrid:
             "resizable": True,
             "suppressHeaderMenuButton": True,
         },
-        dashGridOptions={
-            "rowSelection": {
-                "mode": "singleRow",
-                "checkboxes": False,
-                "enableClickSelection": True,
-            },
-            "theme": {"function": GRID_THEME},
-            "animateRows": False,
-            "tooltipShowDelay": 300,
-            "rowHeight": 38,
-            "localeText": {"noRowsToShow": t("feed.empty", lang)},
-        },
+        dashGridOptions=grid_options(t("feed.empty", lang), select_one=True),
         className="hz-console-grid",
         style={"height": "100%", "width": "100%"},
     )

@@ -13,7 +13,7 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from layouts import ids
-from layouts.console import GRID_THEME, phone_href
+from layouts.console import grid_options, phone_href
 from layouts.i18n import t
 from monitoring.alarm_model import SEVERITY_RANK
 from monitoring.console_view import ContactRow
@@ -137,18 +137,7 @@ def enterprise_grid(lang: str) -> dag.AgGrid:
             ),
         ],
         defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True},
-        dashGridOptions={
-            "rowSelection": {
-                "mode": "singleRow",
-                "checkboxes": False,
-                "enableClickSelection": True,
-            },
-            "theme": {"function": GRID_THEME},
-            "animateRows": False,
-            "rowHeight": 40,
-            "tooltipShowDelay": 300,
-            "localeText": {"noRowsToShow": t("directory.none", lang)},
-        },
+        dashGridOptions=grid_options(t("directory.none", lang), 40, select_one=True),
         className="hz-dir-grid",
         style={"height": "100%", "width": "100%"},
     )
@@ -337,10 +326,14 @@ def zones_table(zones: tuple[ZoneRow, ...], lang: str) -> html.Div:
     )
 
 
-def restrictions_list(rows: tuple[RestrictionRow, ...] | list[RestrictionRow], lang: str) -> list:
-    """Return restriction periods; the ones in force now stand out."""
+def restrictions_list(
+    rows: tuple[RestrictionRow, ...] | list[RestrictionRow],
+    lang: str,
+    none_key: str = "directory.restrictions.none",
+) -> list:
+    """Return restriction periods; the ones in force now stand out (`none_key`: if none)."""
     if not rows:
-        return [html.Div(t("directory.restrictions.none", lang), className="hz-muted")]
+        return [html.Div(t(none_key, lang), className="hz-muted")]
     return [
         html.Div(
             [

@@ -10,8 +10,8 @@ from __future__ import annotations
 import dash_ag_grid as dag
 from dash import dcc, html
 
-from layouts import ids
-from layouts.console import GRID_THEME
+from layouts import directory, ids
+from layouts.console import grid_options
 from layouts.i18n import TEXT, t
 from monitoring.directory_view import RestrictionRow
 from monitoring.permits_view import STATES, PermitRow
@@ -141,13 +141,7 @@ def permit_grid(lang: str) -> dag.AgGrid:
             col("source", "permits.col.source", width=190, minWidth=140, tooltipField="note"),
         ],
         defaultColDef={"sortable": True, "resizable": True, "suppressHeaderMenuButton": True},
-        dashGridOptions={
-            "theme": {"function": GRID_THEME},
-            "animateRows": False,
-            "rowHeight": 40,
-            "tooltipShowDelay": 300,
-            "localeText": {"noRowsToShow": t("permits.none", lang)},
-        },
+        dashGridOptions=grid_options(t("permits.none", lang), 40),
         columnSize="sizeToFit",  # every column on screen; the tooltips carry the rest
         className="hz-pm-grid",
         style={"height": "100%", "width": "100%"},
@@ -253,24 +247,7 @@ def grid_rows(rows: list[PermitRow], lang: str) -> list[dict]:
 
 def restrictions_list(rows: list[RestrictionRow], lang: str) -> list:
     """Return the restriction periods, the ones in force now highlighted, past ones muted."""
-    if not rows:
-        return [html.Div(t("permits.restrictions.none", lang), className="hz-muted")]
-    return [
-        html.Div(
-            [
-                html.Span(r.name, className="hz-restriction-name"),
-                html.Span(
-                    f"{r.start_local[:16]} – {r.end_local[:16]}", className="hz-restriction-when"
-                ),
-                html.Span(
-                    t(f"directory.restriction.{r.phase}", lang),
-                    className=f"hz-restriction-phase hz-restriction-phase-{r.phase}",
-                ),
-            ],
-            className=f"hz-restriction hz-restriction-{r.phase}",
-        )
-        for r in rows
-    ]
+    return directory.restrictions_list(rows, lang, "permits.restrictions.none")
 
 
 def _field(key: str, lang: str, control, hint: str | None = None) -> html.Label:
