@@ -19,6 +19,7 @@ from typing import Any
 import flask
 
 from monitoring.console_view import local_time
+from monitoring.page_view import PageView
 from monitoring.users import (
     ROLES,
     USERNAME_PATTERN,
@@ -33,7 +34,6 @@ from monitoring.users import (
 )
 
 CONFIG_KEY = "HAZWATCH_ADMIN"
-DEFAULT_TZ = "UTC"
 REJECT_ROWS = 300
 EXCERPT_CHARS = 160  # of a rejected payload, shown as plain text
 UNREGISTERED_ROWS = 1000
@@ -337,8 +337,10 @@ def registry_path(settings: Any, has_registry: bool) -> Path | None:
 
 
 @dataclass
-class AdminView:
+class AdminView(PageView):
     """Read (and, for administrators, change) what the admin page shows."""
+
+    config_key = CONFIG_KEY
 
     users: UserBook
     audit: AuditLog
@@ -355,17 +357,6 @@ class AdminView:
 
     def __post_init__(self) -> None:
         self._note_loaded()
-
-    def install(self, server: flask.Flask) -> None:
-        """Make this view reachable from callbacks through `current()`."""
-        server.config[CONFIG_KEY] = self
-
-    def now_ms(self) -> int:
-        return int(self.clock() * 1000)
-
-    def tz(self) -> str:
-        registry = self.registry()
-        return registry.timezone if registry is not None else DEFAULT_TZ
 
     def _note_loaded(self) -> int | None:
         # The registry object changes only on (re)load; remember when we first saw each one.

@@ -23,10 +23,10 @@ from monitoring.alarm_model import (
     RULE_SPECIAL_OPERATION,
     SEVERITY_RANK,
 )
+from monitoring.page_view import DEFAULT_TZ, PageView
 from monitoring.roster import contacts_in_call_order, role_title
 
 CONFIG_KEY = "HAZWATCH_CONSOLE"
-DEFAULT_TZ = "UTC"
 TREND_BEFORE_MS = 15 * 60_000  # the trend starts this long before the alarm was raised
 TREND_AFTER_MS = 60 * 60_000  # and ends this long after it (or now, if sooner)
 TREND_POINTS = 600
@@ -326,8 +326,10 @@ def permit_row(p: Any, tz: str) -> PermitRow:
 
 
 @dataclass
-class ConsoleView:
+class ConsoleView(PageView):
     """Read (and, for inspectors, act on) alarms for the console page."""
+
+    config_key = CONFIG_KEY
 
     alarms: Any  # AlarmBook
     calls: Any  # CallLog
@@ -336,17 +338,6 @@ class ConsoleView:
     store: Any  # RecordStore
     registry: Callable[[], Any]
     clock: Callable[[], float] = time.time
-
-    def install(self, server: flask.Flask) -> None:
-        """Make this view reachable from callbacks through `current()`."""
-        server.config[CONFIG_KEY] = self
-
-    def now_ms(self) -> int:
-        return int(self.clock() * 1000)
-
-    def tz(self) -> str:
-        registry = self.registry()
-        return registry.timezone if registry is not None else DEFAULT_TZ
 
     def rows(self, lang: str) -> list[AlarmRow]:
         """Return the open alarms as table rows."""

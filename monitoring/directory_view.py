@@ -19,10 +19,10 @@ import flask
 from monitoring.alarm_model import SEVERITY_RANK
 from monitoring.alarms import MAX_LIST
 from monitoring.console_view import ContactRow, contact_rows, display_name, local_time
+from monitoring.page_view import PageView
 from monitoring.roster import contacts_in_call_order, role_title
 
 CONFIG_KEY = "HAZWATCH_DIRECTORY"
-DEFAULT_TZ = "UTC"
 NO_REGION = ""  # the region filter's value for enterprises the registry gives no region
 
 
@@ -270,20 +270,15 @@ def enterprise_detail(
 
 
 @dataclass
-class DirectoryView:
+class DirectoryView(PageView):
     """Read the registry and open alarms for the directory page; look up phones with an audit."""
+
+    config_key = CONFIG_KEY
 
     alarms: Any  # AlarmBook
     lookups: Any  # ContactLookups
     registry: Callable[[], Any]
     clock: Callable[[], float] = time.time
-
-    def install(self, server: flask.Flask) -> None:
-        """Make this view reachable from callbacks through `current()`."""
-        server.config[CONFIG_KEY] = self
-
-    def now_ms(self) -> int:
-        return int(self.clock() * 1000)
 
     def _open_alarms(self, enterprise: str | None = None) -> list:
         return self.alarms.list(state="open", enterprise=enterprise, limit=MAX_LIST)

@@ -21,11 +21,11 @@ import flask
 
 from monitoring.console_view import display_name, local_time
 from monitoring.directory_view import RestrictionRow, restriction_rows
+from monitoring.page_view import DEFAULT_TZ, PageView
 from monitoring.permit_reports import PermitRecordings, Recording, permit_from_report
 from monitoring.records import MessageRejected, Permit
 
 CONFIG_KEY = "HAZWATCH_PERMITS"
-DEFAULT_TZ = "UTC"
 RECENT_MS = 24 * 3600 * 1000  # ended permits stay listed this long
 DEFAULT_DURATION_MS = 8 * 3600 * 1000  # the form's end time starts this long after its start
 # A permit's state on the page: its status, or for approved ones where now falls.
@@ -255,24 +255,15 @@ def _text(values: Mapping[str, Any], name: str) -> str:
 
 
 @dataclass
-class PermitsView:
+class PermitsView(PageView):
     """List permits and restrictions for the permits page; record permits reported by phone."""
+
+    config_key = CONFIG_KEY
 
     permits: Any  # PermitBook
     recordings: PermitRecordings
     registry: Callable[[], Any]
     clock: Callable[[], float] = time.time
-
-    def install(self, server: flask.Flask) -> None:
-        """Make this view reachable from callbacks through `current()`."""
-        server.config[CONFIG_KEY] = self
-
-    def now_ms(self) -> int:
-        return int(self.clock() * 1000)
-
-    def tz(self) -> str:
-        registry = self.registry()
-        return registry.timezone if registry is not None else DEFAULT_TZ
 
     def rows(
         self,

@@ -16,9 +16,9 @@ from typing import Any
 import flask
 
 from monitoring.alarm_model import SEVERITY_RANK
+from monitoring.page_view import PageView
 
 CONFIG_KEY = "HAZWATCH_SITE"
-DEFAULT_TZ = "UTC"
 LIMIT_NAMES = ("low_low", "low", "high", "high_high")
 FRESH_MAX_S = 60.0  # a value older than this (or the sensor's stale_after_s) is stale
 # Trend windows, shortest first: key -> length in ms.
@@ -410,8 +410,10 @@ def pick_zone(site: Any, wanted: str | None, sensors: list[str]) -> str | None:
 
 
 @dataclass
-class SiteView:
+class SiteView(PageView):
     """Read one site's state and history for the site page."""
+
+    config_key = CONFIG_KEY
 
     store: Any  # RecordStore
     alarms: Any  # AlarmBook
@@ -419,17 +421,6 @@ class SiteView:
     gateways: Any  # GatewayBook
     registry: Callable[[], Any]
     clock: Callable[[], float] = time.time
-
-    def install(self, server: flask.Flask) -> None:
-        """Make this view reachable from callbacks through `current()`."""
-        server.config[CONFIG_KEY] = self
-
-    def now_ms(self) -> int:
-        return int(self.clock() * 1000)
-
-    def tz(self) -> str:
-        registry = self.registry()
-        return registry.timezone if registry is not None else DEFAULT_TZ
 
     def choices(self) -> list[EnterpriseChoice]:
         """Return the enterprises and sites the picker offers."""
