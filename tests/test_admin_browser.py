@@ -79,6 +79,12 @@ def test_admin_manages_users_sees_rejects_and_reloads_the_registry(app, gateway)
         log_in(page, site, *ADMIN)
         page.click(".hz-nav-link:text('Admin')")
         page.wait_for_selector(".hz-admin-users-list .ag-row[row-id='admin']")
+        # All six page links fit the 1920 px header (the navigation clips what does not).
+        widths = page.evaluate(
+            "() => { const n = document.querySelector('.hz-nav');"
+            " return [n.scrollWidth, n.clientWidth]; }"
+        )
+        assert widths[0] <= widths[1], widths
 
         # Create a user, then change its role.
         page.fill("#admin-new-username", NEW_USER[0])
