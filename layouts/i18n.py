@@ -24,7 +24,6 @@ _SHELL_TEXT: dict[str, tuple[str, str]] = {
     "role.admin": ("admin", "管理员"),
     "page.not_found": ("Page not found", "页面不存在"),
     "page.forbidden": ("Your role may not open this page", "您的角色无权打开此页面"),
-    "page.coming": ("This page comes in the next release", "此页面将在下一版本提供"),
     "health.broker": ("Broker", "消息服务"),
     "health.store": ("Store", "数据存储"),
     "health.freshness": ("Data", "数据"),
