@@ -278,7 +278,8 @@ def feed_rows(snap: WallSnapshot, lang: str, to_console: bool = False) -> list:
                         [
                             html.Div(
                                 display_name(item.enterprise_name, item.enterprise_name_zh, lang)
-                                + f" / {item.site_name}",
+                                + " / "
+                                + display_name(item.site_name, item.site_name_zh, lang),
                                 className="hz-feed-where",
                             ),
                             html.Div(what, className="hz-feed-what"),

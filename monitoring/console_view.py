@@ -216,7 +216,7 @@ def alarm_rows(registry: Any, alarms: list, now_ms: int, lang: str) -> list[Alar
                 enterprise=a.enterprise,
                 enterprise_name=display_name(ent, a.enterprise, lang),
                 site=a.site,
-                site_name=site.name if site else a.site,
+                site_name=display_name(site, a.site, lang),
                 zone=a.zone,
                 zone_name=display_name(zone, a.zone or "", lang),
                 source=a.source,

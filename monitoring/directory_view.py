@@ -219,7 +219,7 @@ def _zone_rows(ent: Any, lang: str) -> list[ZoneRow]:
             rows.append(
                 ZoneRow(
                     site=site.id,
-                    site_name=site.name,
+                    site_name=display_name(site, site.id, lang),
                     id=zone.id,
                     name=display_name(zone, zone.id, lang),
                     hazard=zone.hazard,
@@ -250,7 +250,7 @@ def enterprise_detail(
         sites.append(
             SiteRow(
                 site.id,
-                site.name,
+                display_name(site, site.id, lang),
                 len(site.zones),
                 len(site.sensors),
                 len(site.cameras),

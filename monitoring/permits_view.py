@@ -97,7 +97,7 @@ def permit_rows(
                 enterprise=p.enterprise,
                 enterprise_name=display_name(ent, p.enterprise, lang),
                 site=p.site,
-                site_name=site.name if site else p.site,
+                site_name=display_name(site, p.site, lang),
                 zone=p.zone,
                 zone_name=display_name(zone, p.zone, lang),
                 major=bool(zone and zone.hazard == "major"),
@@ -159,7 +159,7 @@ def zone_filter_choices(
     for site in ent.sites:
         for z in site.zones:
             name = display_name(z, z.id, lang)
-            label = f"{site.name} / {name}" if many_sites else name
+            label = f"{display_name(site, site.id, lang)} / {name}" if many_sites else name
             out.append((site.id, z.id, label, z.hazard == "major"))
     return out
 

@@ -52,7 +52,7 @@ _TOP_FIELDS = ("timezone", "restrictions", "enterprises")
 _RESTRICTION_FIELDS = ("name", "start", "end")
 _ENTERPRISE_FIELDS = ("id", "name", "name_zh", "region", "address", "contacts", "sites")
 _CONTACT_FIELDS = ("name", "role", "phone", "shifts")
-_SITE_FIELDS = ("id", "name", "location", "zones", "sensors", "cameras")
+_SITE_FIELDS = ("id", "name", "name_zh", "location", "zones", "sensors", "cameras")
 _ZONE_FIELDS = ("id", "name", "name_zh", "hazard", "max_people", "dwell_s")
 _SENSOR_FIELDS = (
     "id",
@@ -131,6 +131,11 @@ class Site:
     zones: tuple[Zone, ...] = ()
     sensors: tuple[Sensor, ...] = ()
     cameras: tuple[Camera, ...] = ()
+    name_zh: str | None = None  # an addition to the contract's registry (README)
+
+    def display_name(self, lang: str = "en") -> str:
+        """Return the site's name in `lang` ('zh': the Chinese name when there is one)."""
+        return self.name_zh if lang.startswith("zh") and self.name_zh else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +356,7 @@ def _site(entry: FieldReader) -> Site:
         tuple(_zone(z) for z in zones),
         tuple(_sensor(s, zone_ids) for s in sensors),
         tuple(Camera(c.ident("id") or "", _zone_ref(c, zone_ids)) for c in cameras),
+        entry.text("name_zh", required=False),
     )
 
 

@@ -64,6 +64,7 @@ class FeedItem:
     params: dict = field(default_factory=dict)
     zone_name: str | None = None
     zone_name_zh: str | None = None
+    site_name_zh: str | None = None
 
     @property
     def sensor(self) -> str | None:
@@ -249,6 +250,7 @@ def feed_items(registry: Any, open_alarms: list, limit: int) -> tuple[FeedItem, 
                 enterprise_name_zh=ent.name_zh if ent else None,
                 site=a.site,
                 site_name=site.name if site else a.site,
+                site_name_zh=site.name_zh if site else None,
                 source=a.source,
                 rule=a.rule,
                 severity=a.severity,

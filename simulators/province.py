@@ -127,6 +127,18 @@ def write_registry(province: dict, path: str | Path) -> Path:
     return path
 
 
+# The simulated site names in Chinese (the registry's optional `name_zh` of a site).
+SITE_NAMES_ZH = {
+    "Main plant": "主厂区",
+    "Coking plant": "焦化厂区",
+    "Refinery": "炼油厂区",
+    "LPG depot": "液化气储配站",
+    "Methanol plant": "甲醇厂区",
+    "Methanol depot": "甲醇储运站",
+    "Oil terminal": "油品码头",
+}
+
+
 def iter_sites(province: dict) -> list[tuple[dict, dict]]:
     """Return (enterprise, site) pairs of a registry dict, in registry order."""
     return [(e, s) for e in province["enterprises"] for s in e["sites"]]
@@ -207,6 +219,7 @@ def _site(
     return {
         "id": site_id,
         "name": name,
+        "name_zh": SITE_NAMES_ZH.get(name),
         "location": location,
         "zones": zone_rows,
         "sensors": sensors,

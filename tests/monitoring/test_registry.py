@@ -251,6 +251,17 @@ def test_display_names_follow_the_language() -> None:
     assert ent.display_name("en") == "Tianyu Fertilizer"
     assert Enterprise("x", "Plain").display_name("zh") == "Plain"
     assert Zone("Z1", "Tank farm", name_zh="罐区").display_name("zh") == "罐区"
+    assert Site("main", "Main plant", name_zh="主厂区").display_name("zh") == "主厂区"
+    assert Site("main", "Main plant").display_name("zh") == "Main plant"
+
+
+def test_a_site_may_have_a_chinese_name() -> None:
+    named = CONTRACT_YAML.replace(
+        "        name: Main plant\n", "        name: Main plant\n        name_zh: 主厂区\n"
+    )
+    site = parse_registry(yaml.safe_load(named)).site("ty-fert", "main")
+    assert (site.name, site.name_zh) == ("Main plant", "主厂区")
+    assert parse_registry(yaml.safe_load(CONTRACT_YAML)).site("ty-fert", "main").name_zh is None
 
 
 def test_registry_built_in_code_has_its_indexes() -> None:
