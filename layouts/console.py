@@ -190,6 +190,12 @@ def alarm_grid(lang: str) -> dag.AgGrid:
     )
 
 
+def limit_label(name: str, lang: str) -> str:
+    """Return a limit's short label (HH, H, L, LL, max; 高高 ... 上限 in Chinese)."""
+    key = "console.limit.max_people" if name == "max_people" else f"site.limit.{name}"
+    return t(key, lang) if key in TEXT else name.replace("_", " ")
+
+
 def state_text(state: str, lang: str) -> str:
     """Return an alarm state's label."""
     key = f"console.state.{state}"
@@ -352,7 +358,7 @@ def trend_figure(trend: Trend | None, lang: str) -> go.Figure:
         fig.add_hline(
             y=value,
             line={"color": LIMIT_COLOURS.get(name, "#f28c28"), "dash": "dash", "width": 1.5},
-            annotation_text=f"{name.replace('_', ' ')} {value:g}",
+            annotation_text=f"{limit_label(name, lang)} {value:g}",
             annotation_position="top left",
             annotation_font_color=LIMIT_COLOURS.get(name, "#f28c28"),
         )

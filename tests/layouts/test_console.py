@@ -220,3 +220,17 @@ def test_actions_are_refused_without_the_role_or_with_missing_fields() -> None:
 
 def test_phone_href_keeps_digits_and_plus() -> None:
     assert console.phone_href("+86 139-0000 0003") == "tel:+8613900000003"
+
+
+def test_limit_labels_are_short_and_translated() -> None:
+    assert [console.limit_label(n, "en") for n in ("high_high", "low", "max_people")] == [
+        "HH",
+        "L",
+        "max",
+    ]
+    assert [console.limit_label(n, "zh") for n in ("high_high", "low", "max_people")] == [
+        "高高",
+        "低",
+        "上限",
+    ]
+    assert console.limit_label("odd_one", "zh") == "odd one"
