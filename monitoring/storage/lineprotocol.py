@@ -71,8 +71,8 @@ def encode_readings(readings: Iterable[Reading]) -> list[str]:
     """Return one line of protocol per reading (measurement `reading`, ms timestamps)."""
     readings = readings if isinstance(readings, list | tuple) else list(readings)
     # Float to text is most of the cost of a line: msgspec writes all of a batch's values in
-    # one C call, with the same shortest round-trip digits as repr(). A non-finite value
-    # comes out as null; the check below names its sensor.
+    # one C call; every float round-trips exactly (the notation may differ from repr). A
+    # non-finite value comes out as null; the check below names its sensor.
     values = _json_encode(list(map(float, [r[4] for r in readings])))[1:-1].decode().split(",")
     times = _json_encode([_int_ts(r[3]) for r in readings])[1:-1].decode().split(",")
     prefixes: dict[tuple[str, str, str, str, str], str] = {}
