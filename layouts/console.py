@@ -20,7 +20,7 @@ from layouts.shell import elapsed_text
 from layouts.wall import rule_text, site_href
 from monitoring.alarm_model import DISPOSITIONS, SEVERITY_RANK
 from monitoring.calls import CALL_OUTCOMES
-from monitoring.console_view import AlarmDetail, AlarmRow, ContactRow, PermitRow, Trend
+from monitoring.console_view import AlarmDetail, AlarmRow, ContactRow, PermitRow, Trend, source_id
 
 REFRESH_MS = 3000
 SHELVE_DEFAULT_MINUTES = 30
@@ -190,6 +190,12 @@ def alarm_grid(lang: str) -> dag.AgGrid:
     )
 
 
+def source_label(source: str, lang: str) -> str:
+    """Return what an alarm without a zone is about: the whole site's gateway, or its id."""
+    kind, ident = source_id(source)
+    return t("console.source.gateway", lang) if kind == "gateway" else ident or source
+
+
 def limit_label(name: str, lang: str) -> str:
     """Return a limit's short label (HH, H, L, LL, max; 高高 ... 上限 in Chinese)."""
     key = "console.limit.max_people" if name == "max_people" else f"site.limit.{name}"
@@ -221,7 +227,7 @@ def grid_rows(rows: list[AlarmRow], lang: str) -> list[dict]:
             "state": r.state,
             "state_label": state_text(r.state, lang),
             "enterprise": r.enterprise_name,
-            "zone": r.zone_name or r.source,
+            "zone": r.zone_name or source_label(r.source, lang),
             "rule": r.rule,
             "rule_label": rule_text(r.rule, lang),
             "message": row_message(r, lang),

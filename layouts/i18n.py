@@ -95,6 +95,7 @@ _SHELL_TEXT: dict[str, tuple[str, str]] = {
     "console.trend.people": ("People", "人数"),
     "console.trend.alarm": ("alarm", "报警"),
     "console.limit.max_people": ("max", "上限"),
+    "console.source.gateway": ("Site gateway", "厂区网关"),
     "console.trend.none": ("No data around the alarm time", "报警时段无数据"),
     "console.permits": ("Active permits in the zone", "区域内有效作业票"),
     "console.permits.none": ("No active permit for this zone", "该区域无有效作业票"),

@@ -234,3 +234,9 @@ def test_limit_labels_are_short_and_translated() -> None:
         "上限",
     ]
     assert console.limit_label("odd_one", "zh") == "odd one"
+
+
+def test_an_alarm_without_a_zone_names_its_source() -> None:
+    assert console.source_label("gateway", "en") == "Site gateway"
+    assert console.source_label("gateway", "zh") == "厂区网关"
+    assert console.source_label("sensor:NH3-S-01", "zh") == "NH3-S-01"
