@@ -131,6 +131,16 @@ class HazwatchProcess:
     ) -> requests.Response:
         return requests.get(f"{self.base}{path}", auth=auth, params=params, timeout=10)
 
+    def add_user(self, username: str, password: str, role: str) -> None:
+        """Create a user through the API as the admin (the test fails if it is refused)."""
+        r = requests.post(
+            f"{self.base}/users",
+            auth=("admin", "admin-secret-1"),
+            timeout=10,
+            json={"username": username, "password": password, "role": role},
+        )
+        assert r.status_code == 201, r.text
+
     def kill(self) -> None:
         """SIGKILL: no chance to flush or acknowledge anything."""
         if self.proc is not None:

@@ -7,7 +7,6 @@ import json
 import uuid
 
 import pytest
-import requests
 
 from tests.browser import browser_page, log_in
 from tests.e2e_support import HazwatchProcess, write_registry
@@ -48,13 +47,7 @@ def app(tmp_path, mosquitto, browser_ready):  # noqa: F811
     app.registry_path = tmp_path / "registry.yaml"
     app.start()
     for (username, password), role in ((VIEWER, "viewer"), (INSPECTOR, "inspector")):
-        r = requests.post(
-            f"{app.base}/users",
-            auth=ADMIN,
-            timeout=10,
-            json={"username": username, "password": password, "role": role},
-        )
-        assert r.status_code == 201, r.text
+        app.add_user(username, password, role)
     yield app
     app.stop()
 

@@ -83,13 +83,7 @@ def start_app(
     )
     app.start()
     for user, role in ((INSPECTOR, "inspector"), (VIEWER, "viewer")):
-        r = requests.post(
-            f"{app.base}/users",
-            auth=ADMIN,
-            timeout=10,
-            json={"username": user[0], "password": user[1], "role": role},
-        )
-        assert r.status_code == 201, r.text
+        app.add_user(user[0], user[1], role)
     return app
 
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 
 from tests.browser import browser_page, log_in
 from tests.e2e_support import HazwatchProcess, write_registry
@@ -34,13 +33,7 @@ def app(tmp_path, mosquitto, browser_ready):  # noqa: F811
     )
     app.start()
     for (username, password), role in ((INSPECTOR, "inspector"), (VIEWER, "viewer")):
-        r = requests.post(
-            f"{app.base}/users",
-            auth=("admin", "admin-secret-1"),
-            timeout=10,
-            json={"username": username, "password": password, "role": role},
-        )
-        assert r.status_code == 201, r.text
+        app.add_user(username, password, role)
     yield app
     app.stop()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import requests
 import sqlalchemy as sa
 
 from tests.browser import browser_page, log_in
@@ -44,13 +43,7 @@ def app(tmp_path, mosquitto, browser_ready):  # noqa: F811
     )
     app.start()
     for (username, password), role in ((INSPECTOR, "inspector"), (VIEWER, "viewer")):
-        r = requests.post(
-            f"{app.base}/users",
-            auth=("admin", "admin-secret-1"),
-            timeout=10,
-            json={"username": username, "password": password, "role": role},
-        )
-        assert r.status_code == 201, r.text
+        app.add_user(username, password, role)
     yield app
     app.stop()
 

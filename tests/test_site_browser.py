@@ -12,7 +12,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import requests
 
 from tests.browser import browser_page, log_in
 from tests.e2e_support import HazwatchProcess, write_registry
@@ -37,13 +36,7 @@ def app(tmp_path, mosquitto, influxdb, influx_db_name, browser_ready):  # noqa: 
         extra_env={"HAZMON_MQTT_CLIENT_ID": f"ingest-{uuid.uuid4().hex[:8]}"},
     )
     app.start()
-    r = requests.post(
-        f"{app.base}/users",
-        auth=("admin", "admin-secret-1"),
-        timeout=10,
-        json={"username": VIEWER[0], "password": VIEWER[1], "role": "viewer"},
-    )
-    assert r.status_code == 201, r.text
+    app.add_user(*VIEWER, "viewer")
     yield app
     app.stop()
 

@@ -7,7 +7,6 @@ import time
 import uuid
 
 import pytest
-import requests
 
 from tests.browser import browser_page, chromium_path, log_in, wait_for_wall
 from tests.conftest import missing_service
@@ -42,13 +41,7 @@ def app(tmp_path, mosquitto, browser_ready):
         extra_env={"HAZMON_MQTT_CLIENT_ID": f"ingest-{uuid.uuid4().hex[:8]}"},
     )
     app.start()
-    r = requests.post(
-        f"{app.base}/users",
-        auth=("admin", "admin-secret-1"),
-        timeout=10,
-        json={"username": VIEWER[0], "password": VIEWER[1], "role": "viewer"},
-    )
-    assert r.status_code == 201, r.text
+    app.add_user(*VIEWER, "viewer")
     yield app
     app.stop()
 
