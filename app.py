@@ -18,7 +18,7 @@ import sys
 import time
 from typing import Any
 
-from monitoring import runtime
+from wiring import runtime
 from monitoring.settings import Settings, SettingsError, add_arguments, load_settings
 
 log = logging.getLogger("hazwatch")
@@ -59,12 +59,15 @@ def create_web_app(rt: runtime.Runtime) -> Any:
     import callbacks.wall  # noqa: F401
     from layouts import shell
     from layouts.login import login_page
-    from monitoring import admin_view, directory_view, permits_view, site_view
-    from monitoring.api import ApiContext, create_api, health_report
-    from monitoring.api_alarms import AlarmApiContext, alarm_routes
-    from monitoring.console_view import ConsoleView
-    from monitoring.wall_view import WallView
-    from monitoring.web_session import install_sessions, load_secret_key
+    from monitoring.views import admin as admin_view
+    from monitoring.views import directory as directory_view
+    from monitoring.views import permits as permits_view
+    from monitoring.views import site as site_view
+    from monitoring.api.core import ApiContext, create_api, health_report
+    from monitoring.api.alarms import AlarmApiContext, alarm_routes
+    from monitoring.views.console import ConsoleView
+    from monitoring.views.wall import WallView
+    from monitoring.web.session import install_sessions, load_secret_key
 
     app = dash.Dash(
         __name__,

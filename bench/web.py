@@ -92,8 +92,8 @@ def fill_stores(
     data_dir: Path, db_url: str, sensors: list[tuple[str, str, str]], alarms: int
 ) -> None:
     """Write one fresh reading per sensor and `alarms` open alarms through the real books."""
-    from monitoring.alarms import AlarmBook
-    from monitoring.database import Database
+    from monitoring.alarms.book import AlarmBook
+    from monitoring.db.database import Database
     from monitoring.records import Reading
     from monitoring.storage.embedded import EmbeddedStore
 
@@ -124,7 +124,7 @@ def fill_stores(
 
 def alarm_signal(enterprise: str, site: str, sensor: str, severity: str, ts_ms: int):
     """Return a limit alarm as the rule engine raises it."""
-    from monitoring.alarm_model import AlarmSignal
+    from monitoring.alarms.model import AlarmSignal
 
     level = "high_high" if severity == "red" else "high"
     limit = 85.0 if level == "high_high" else 42.0
@@ -304,8 +304,8 @@ def concurrent(
     base: str, dep: dict, clients: int, seconds: float, db_url: str, sensors: list
 ) -> None:
     """Run `clients` wall screens polling every 2 s while alarms keep arriving."""
-    from monitoring.alarms import AlarmBook
-    from monitoring.database import Database
+    from monitoring.alarms.book import AlarmBook
+    from monitoring.db.database import Database
 
     sessions = [viewer_session(base, f"bench-wall-{i}") for i in range(clients)]
     times: list[float] = []

@@ -11,10 +11,10 @@ from dash import Input, Output, State, callback, ctx, no_update
 
 from layouts import admin, ids
 from layouts.i18n import normalise, t
-from monitoring import admin_view
-from monitoring.admin_view import AdminError, is_admin
+from monitoring.views import admin as admin_view
+from monitoring.views.admin import AdminError, is_admin
 from monitoring.users import MIN_PASSWORD_LENGTH
-from monitoring.web_session import current_session_user
+from monitoring.web.session import current_session_user
 
 
 def _admin() -> bool:

@@ -10,9 +10,9 @@ from dash import Input, Output, State, callback, ctx, no_update
 
 from layouts import console, ids
 from layouts.i18n import normalise, t
-from monitoring import console_view
-from monitoring.alarms import AlarmError, AlarmNotFound
-from monitoring.web_session import current_session_user
+from monitoring.views import console as console_view
+from monitoring.alarms.book import AlarmError, AlarmNotFound
+from monitoring.web.session import current_session_user
 
 
 @callback(

@@ -10,9 +10,9 @@ from dash import Input, Output, State, callback, no_update
 
 from layouts import directory, ids
 from layouts.i18n import normalise, t
-from monitoring import directory_view
-from monitoring.console_view import can_act
-from monitoring.web_session import current_session_user
+from monitoring.views import directory as directory_view
+from monitoring.views.console import can_act
+from monitoring.web.session import current_session_user
 
 
 @callback(

@@ -10,10 +10,10 @@ from dash import Input, Output, State, callback, no_update
 
 from layouts import ids, permits
 from layouts.i18n import normalise, t
-from monitoring import permits_view
-from monitoring.console_view import can_act
-from monitoring.permits_view import PermitFormError
-from monitoring.web_session import current_session_user
+from monitoring.views import permits as permits_view
+from monitoring.views.console import can_act
+from monitoring.views.permits import PermitFormError
+from monitoring.web.session import current_session_user
 
 
 @callback(

@@ -14,9 +14,9 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 
 from layouts import ids, site, site_charts
 from layouts.i18n import normalise
-from monitoring import site_view
-from monitoring.site_view import DEFAULT_WINDOW, MAX_SENSORS, WINDOWS, needs_refresh
-from monitoring.web_session import current_session_user
+from monitoring.views import site as site_view
+from monitoring.views.site import DEFAULT_WINDOW, MAX_SENSORS, WINDOWS, needs_refresh
+from monitoring.web.session import current_session_user
 
 
 def _may_view() -> bool:

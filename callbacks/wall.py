@@ -17,9 +17,9 @@ from dash import Input, Output, State, callback, clientside_callback, no_update
 
 from layouts import ids, wall
 from layouts.i18n import normalise
-from monitoring import wall_view
-from monitoring.wall_view import WallSnapshot
-from monitoring.web_session import current_session_user
+from monitoring.views import wall as wall_view
+from monitoring.views.wall import WallSnapshot
+from monitoring.web.session import current_session_user
 
 RENDER_CACHE_SIZE = 16
 

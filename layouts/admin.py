@@ -1,7 +1,7 @@
 """The admin page: users and roles with the audit log, rejected messages, unregistered sensors,
 the registry (with reload) and ingest health, as tabs.
 
-Builders are pure functions of the admin read model (`monitoring/admin_view.py`) and a
+Builders are pure functions of the admin read model (`monitoring/views/admin.py`) and a
 language. Untrusted text (payload excerpts, topics, names) only ever goes into table cells
 and text nodes, which render it as text, never as markup.
 """
@@ -15,7 +15,7 @@ from layouts import ids
 from layouts.console import SELECT_ONE_ROW, grid_options
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text, message_page
-from monitoring.admin_view import (
+from monitoring.views.admin import (
     AuditRow,
     HealthSummary,
     RegistryInfo,

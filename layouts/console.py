@@ -1,6 +1,6 @@
 """Alarm console: open alarms in a sortable, filterable table; one alarm's detail; whom to call.
 
-Builders are pure functions of the console read model (`monitoring/console_view.py`) and a
+Builders are pure functions of the console read model (`monitoring/views/console.py`) and a
 language. Contacts (phone numbers) and the action forms are built only for inspectors and up.
 """
 
@@ -18,9 +18,9 @@ from layouts.alarm_text import alarm_message
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
 from layouts.wall import rule_text, site_href
-from monitoring.alarm_model import DISPOSITIONS, SEVERITY_RANK
-from monitoring.calls import CALL_OUTCOMES
-from monitoring.console_view import AlarmDetail, AlarmRow, ContactRow, PermitRow, Trend, source_id
+from monitoring.alarms.model import DISPOSITIONS, SEVERITY_RANK
+from monitoring.alarms.calls import CALL_OUTCOMES
+from monitoring.views.console import AlarmDetail, AlarmRow, ContactRow, PermitRow, Trend, source_id
 
 REFRESH_MS = 3000
 SHELVE_DEFAULT_MINUTES = 30

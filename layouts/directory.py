@@ -1,6 +1,6 @@
 """Enterprise directory: search and filter the registry's enterprises, open one to see it all.
 
-Builders are pure functions of the directory read model (`monitoring/directory_view.py`) and a
+Builders are pure functions of the directory read model (`monitoring/views/directory.py`) and a
 language. Contacts are shown with names, roles and shifts to everyone; phone numbers only after
 an inspector's "Show phones" (a callback that checks the role and records the look-up).
 """
@@ -15,9 +15,9 @@ from dash import dcc, html
 from layouts import ids
 from layouts.console import grid_options, phone_href
 from layouts.i18n import t
-from monitoring.alarm_model import SEVERITY_RANK
-from monitoring.console_view import ContactRow
-from monitoring.directory_view import (
+from monitoring.alarms.model import SEVERITY_RANK
+from monitoring.views.console import ContactRow
+from monitoring.views.directory import (
     NO_REGION,
     EnterpriseDetail,
     EnterpriseRow,

@@ -10,7 +10,7 @@ from html import escape
 
 from layouts.i18n import t
 
-CSRF_FIELD = "csrf_token"  # the field monitoring.web_session checks
+CSRF_FIELD = "csrf_token"  # the field monitoring.web.session checks
 
 
 def _both(key: str, **params: object) -> str:

@@ -1,7 +1,7 @@
 """Permits: special operations in force, upcoming and recently ended; restriction periods; and,
 for inspectors, a form to record a permit an enterprise reported by phone.
 
-Builders are pure functions of the permits read model (`monitoring/permits_view.py`) and a
+Builders are pure functions of the permits read model (`monitoring/views/permits.py`) and a
 language. The form is built only for inspectors and up, and its callback checks the role again.
 """
 
@@ -13,8 +13,8 @@ from dash import dcc, html
 from layouts import directory, ids
 from layouts.console import grid_options
 from layouts.i18n import TEXT, t
-from monitoring.directory_view import RestrictionRow
-from monitoring.permits_view import STATES, PermitRow
+from monitoring.views.directory import RestrictionRow
+from monitoring.views.permits import STATES, PermitRow
 
 REFRESH_MS = 5000
 # The contract's order (GB 30871-2022), not alphabetical.

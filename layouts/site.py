@@ -21,9 +21,9 @@ from layouts.alarm_text import format_number, format_quantity
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
 from layouts.site_charts import permit_text
-from monitoring import site_view
-from monitoring.alarm_model import SEVERITIES
-from monitoring.site_view import (
+from monitoring.views import site as site_view
+from monitoring.alarms.model import SEVERITIES
+from monitoring.views.site import (
     DEFAULT_WINDOW,
     MAX_SENSORS,
     WINDOWS,

@@ -1,6 +1,6 @@
 """The Site page's figures: sensor trends with their limits, people in a zone with permits.
 
-Pure functions of the site read model (`monitoring/site_view.py`) and a language. A new view
+Pure functions of the site read model (`monitoring/views/site.py`) and a language. A new view
 (site, window, sensors, zone) gets a whole new figure with its own `uirevision`, which resets
 zoom and pan. A live refresh of the same view sends only `live_patch(figure)`: Dash's Graph
 writes the user's zoom into the figure's layout, so a whole new figure would undo it, while a
@@ -17,7 +17,7 @@ from dash import Patch
 from plotly.subplots import make_subplots
 
 from layouts.i18n import TEXT, t
-from monitoring.site_view import PermitSpan, Presence, SensorSeries, Trend, TrendWindow
+from monitoring.views.site import PermitSpan, Presence, SensorSeries, Trend, TrendWindow
 
 # Limit lines as on the console's trend: the second level red, the first orange.
 LIMIT_COLOURS = {

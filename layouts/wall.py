@@ -16,8 +16,8 @@ from layouts import ids
 from layouts.alarm_text import alarm_message
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
-from monitoring.alarm_model import SEVERITIES, SEVERITY_RANK
-from monitoring.wall_view import EnterpriseTile, FeedItem, WallSnapshot
+from monitoring.alarms.model import SEVERITIES, SEVERITY_RANK
+from monitoring.views.wall import EnterpriseTile, FeedItem, WallSnapshot
 
 REFRESH_MS = 1500  # + the read model cache (0.5 s): a new alarm shows within 2 s
 # Two short tones (880 Hz, then 1175 Hz; 16-bit mono 22.05 kHz, 25 KB), written once

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from monitoring.database import Database, clean_text, metadata, upsert
+from monitoring.db.database import Database, clean_text, metadata, upsert
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitoring.alarm_model import RULE_BAD_DATA, AlarmSignal
+from monitoring.alarms.model import RULE_BAD_DATA, AlarmSignal
 from monitoring.records import Reading
 from monitoring.rules.base import SiteRule, format_duration
 from monitoring.rules.context import SiteContext

@@ -14,7 +14,7 @@ from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
-from monitoring.alarm_model import SEVERITY_RANK, AlarmSignal
+from monitoring.alarms.model import SEVERITY_RANK, AlarmSignal
 from monitoring.records import GatewayStatus, Permit, PresenceCount, Reading
 
 if TYPE_CHECKING:

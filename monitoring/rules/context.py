@@ -12,7 +12,7 @@ from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from monitoring.records import GatewayStatus, Permit, PresenceCount
-from monitoring.registry import Registry, Restriction, Sensor, Site, Zone
+from monitoring.registry.model import Registry, Restriction, Sensor, Site, Zone
 
 # A people count is trusted this long after it arrived: twice the cameras' 60 s reporting
 # interval, so one lost report does not make a crowded zone look empty.

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
 
-from monitoring.alarm_model import SEVERITIES, AlarmSignal
-from monitoring.intake import StoredBatch
+from monitoring.alarms.model import SEVERITIES, AlarmSignal
+from monitoring.ingest.pipeline import StoredBatch
 from monitoring.records import Permit
-from monitoring.registry import Registry, Site
+from monitoring.registry.model import Registry, Site
 from monitoring.rules.base import SiteRule
 from monitoring.rules.catalog import RULES
 from monitoring.rules.context import OperationInProgress, SiteContext

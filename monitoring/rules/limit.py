@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from monitoring.alarm_model import RULE_LIMIT, AlarmSignal
+from monitoring.alarms.model import RULE_LIMIT, AlarmSignal
 from monitoring.records import PresenceCount, Reading
-from monitoring.registry import Sensor
+from monitoring.registry.model import Sensor
 from monitoring.rules.base import LevelDebounce, Limits, SiteRule, format_number
 from monitoring.rules.context import SiteContext
 from monitoring.rules.severity import SEVERITY_TABLE

@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 
-from monitoring.alarm_model import RULE_LOST_COMM, AlarmSignal
+from monitoring.alarms.model import RULE_LOST_COMM, AlarmSignal
 from monitoring.records import GatewayStatus, Reading
 from monitoring.rules.base import SiteRule, format_duration
 from monitoring.rules.context import SiteContext

@@ -17,8 +17,8 @@ Times of day in messages are in the registry's timezone.
 
 from __future__ import annotations
 
-from monitoring.alarm_model import RULE_SPECIAL_OPERATION
-from monitoring.registry import Zone
+from monitoring.alarms.model import RULE_SPECIAL_OPERATION
+from monitoring.registry.model import Zone
 from monitoring.rules.base import format_duration
 from monitoring.rules.zones import Verdict, ZoneRule, ZoneState
 

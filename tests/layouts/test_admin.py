@@ -9,7 +9,7 @@ import pytest
 
 from layouts import admin, ids
 from layouts.i18n import TEXT
-from monitoring.admin_view import (
+from monitoring.views.admin import (
     AuditRow,
     HealthSummary,
     RegistryInfo,

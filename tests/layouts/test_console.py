@@ -8,7 +8,7 @@ from dash import html
 
 from callbacks.console import check_action
 from layouts import console
-from monitoring.console_view import (
+from monitoring.views.console import (
     AlarmDetail,
     AlarmRow,
     ContactRow,

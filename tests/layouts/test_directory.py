@@ -6,8 +6,8 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from layouts import directory, ids
-from monitoring.console_view import ContactRow
-from monitoring.directory_view import (
+from monitoring.views.console import ContactRow
+from monitoring.views.directory import (
     NO_REGION,
     EnterpriseDetail,
     EnterpriseRow,

@@ -11,9 +11,9 @@ from dash import Patch, dcc, html
 
 from callbacks.site import whole_or_patch
 from layouts import ids, site, site_charts
-from monitoring import site_view as sv
-from monitoring.registry import parse_registry
-from monitoring.site_view import (
+from monitoring.views import site as sv
+from monitoring.registry.model import parse_registry
+from monitoring.views.site import (
     AlarmMark,
     PermitSpan,
     Presence,

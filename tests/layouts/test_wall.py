@@ -9,8 +9,8 @@ from dash import Patch, dcc, html, no_update
 
 import callbacks.wall
 from layouts import ids, shell, wall
-from monitoring import wall_view
-from monitoring.wall_view import EnterpriseTile, FeedItem, WallSnapshot
+from monitoring.views import wall as wall_view
+from monitoring.views.wall import EnterpriseTile, FeedItem, WallSnapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.database import Database
+from monitoring.db.database import Database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

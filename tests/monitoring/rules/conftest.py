@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.registry import Registry
+from monitoring.registry.model import Registry
 from tests.monitoring.rules.factories import make_registry
 
 

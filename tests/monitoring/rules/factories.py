@@ -7,10 +7,10 @@ import copy
 from collections.abc import Iterable
 from datetime import datetime
 
-from monitoring.alarm_model import AlarmSignal
-from monitoring.intake import StoredBatch
+from monitoring.alarms.model import AlarmSignal
+from monitoring.ingest.pipeline import StoredBatch
 from monitoring.records import GatewayStatus, Permit, PresenceCount, Reading
-from monitoring.registry import Registry, parse_registry
+from monitoring.registry.model import Registry, parse_registry
 from monitoring.rules.engine import RuleEngine
 
 S = 1000  # one second in ms

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.alarm_model import SEVERITIES
+from monitoring.alarms.model import SEVERITIES
 from monitoring.rules.base import (
     HIGH,
     HIGH_HIGH,

@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from monitoring.alarm_model import AlarmSignal
-from monitoring.alarms import AlarmBook
-from monitoring.database import Database
+from monitoring.alarms.model import AlarmSignal
+from monitoring.alarms.book import AlarmBook
+from monitoring.db.database import Database
 from monitoring.records import Reading
-from monitoring.registry import parse_registry
+from monitoring.registry.model import parse_registry
 from monitoring.rules.engine import RuleEngine
 from tests.monitoring.rules.factories import (
     ENT,

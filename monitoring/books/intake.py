@@ -1,0 +1,74 @@
+"""The relational side of intake: one object the pipeline writes rejects, permits and status to."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from monitoring.db.database import Database
+from monitoring.books.intake_log import (
+    GatewayBook,
+    PermitBook,
+    RejectedMessage,
+    RejectLog,
+    UnregisteredSensors,
+    WorkerBoard,
+)
+from monitoring.records import GatewayStatus, Permit, Rejection
+
+STORE_REJECTED_TOPIC = "(store)"
+
+
+@dataclass
+class IntakeBooks:
+    """Every book intake writes to, over one relational store."""
+
+    rejects: RejectLog
+    permits: PermitBook
+    gateways: GatewayBook
+    unregistered: UnregisteredSensors
+    workers: WorkerBoard
+
+    @classmethod
+    def open(cls, db: Database) -> IntakeBooks:
+        """Return the books over a started database."""
+        return cls(
+            RejectLog(db), PermitBook(db), GatewayBook(db), UnregisteredSensors(db), WorkerBoard(db)
+        )
+
+    def record(
+        self,
+        rejects: Sequence[RejectedMessage],
+        permits: Sequence[Permit],
+        statuses: Sequence[GatewayStatus],
+        unregistered: Sequence[tuple[str, str, str, int]],
+    ) -> None:
+        """Keep one batch's relational records (each write is idempotent on redelivery)."""
+        if rejects:
+            self.rejects.record_many(rejects)
+        if permits:
+            self.permits.upsert_many(permits)
+        if statuses:
+            self.gateways.update_many(statuses)
+        if unregistered:
+            self.unregistered.seen_many(unregistered)
+
+    def store_rejected(self, reason: str, points: int) -> None:
+        """Keep a note that the time-series store refused a batch for good."""
+        now_ms = int(time.time() * 1000)
+        detail = f"the store refused {points} points: {reason}"
+        self.rejects.record_many(
+            [
+                RejectedMessage.from_raw(
+                    STORE_REJECTED_TOPIC, b"", Rejection("store_rejected", detail), now_ms
+                )
+            ]
+        )
+
+    def heartbeat(
+        self, worker_id: str, started_ms: int, now_ms: int, state: dict[str, Any]
+    ) -> None:
+        """Publish this worker's counters for /health."""
+        self.workers.heartbeat(worker_id, started_ms, now_ms, state)

@@ -1,0 +1,454 @@
+"""The intake pipeline: parsed messages -> batches -> durable write -> acknowledgement.
+
+The MQTT side (`monitoring.ingest.session`) hands every message to `IntakePipeline.offer()` from its
+network thread; one writer thread drains batches and acknowledges a message only after its
+records are durably stored (the store, or the on-disk spool while the store is down) and its
+rejection, if any, is kept in the reject log. A message whose batch cannot be made durable is
+not acknowledged, so the broker keeps it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
+
+from monitoring.books.intake_log import RejectedMessage
+from monitoring.edge.protocol import parse_message
+from monitoring.records import (
+    UNKNOWN,
+    GatewayStatus,
+    MessageRejected,
+    Permit,
+    PresenceCount,
+    Reading,
+)
+from monitoring.storage.base import RecordStore, StoreRejected, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+# Timing constants are module-level so tests can shrink them.
+REPLAY_RETRY_S = 2.0  # how often to probe a store that was down
+REPLAY_MAX_POINTS_PER_CYCLE = 50_000  # keep new data flowing while the spool drains
+SIDE_STORE_RETRY_S = 1.0  # relational store (rejects, permits, status) retry pause
+MAX_PENDING_POINTS = 200_000  # backpressure: the network thread waits above this
+HEARTBEAT_S = 5.0
+PRUNE_INTERVAL_S = 3600.0
+
+Ack = Callable[[Any], None]
+Clock = Callable[[], float]
+
+
+@dataclass
+class IntakeCounters:
+    """Counters shown in /health; written by the pipeline only."""
+
+    received: int = 0  # messages
+    stored: int = 0  # points written to the store (including replayed ones)
+    rejected: int = 0  # whole messages rejected
+    rejected_readings: int = 0  # single readings dropped from otherwise valid messages
+    spooled: int = 0  # points sent to the spool
+    store_errors: int = 0
+    by_code: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Batch:
+    tokens: list[Any] = field(default_factory=list)
+    readings: list[Reading] = field(default_factory=list)
+    presence: list[PresenceCount] = field(default_factory=list)
+    permits: list[Permit] = field(default_factory=list)
+    statuses: list[GatewayStatus] = field(default_factory=list)
+    rejects: list[Any] = field(default_factory=list)  # RejectedMessage
+    unregistered: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    first_ms: float = 0.0
+
+    @property
+    def points(self) -> int:
+        return len(self.readings) + len(self.presence)
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """What listeners (the rule engine) receive after a batch is durable."""
+
+    readings: Sequence[Reading]
+    presence: Sequence[PresenceCount]
+    permits: Sequence[Permit]
+    statuses: Sequence[GatewayStatus]
+
+
+class IntakePipeline:
+    """Batch parsed records, write them durably, then acknowledge their messages."""
+
+    def __init__(
+        self,
+        *,
+        store: RecordStore,
+        spool: Any,
+        books: Any,
+        sensor_locations: Callable[[str, str], Mapping[str, tuple[str, str]]],
+        ack: Ack,
+        root: str = "hazmon",
+        batch_max_points: int = 5000,
+        batch_max_messages: int = 1000,
+        batch_max_wait_ms: int = 100,
+        retention_days: int = 90,
+        worker_id: str = "hazwatch-ingest",
+        clock: Clock = time.time,
+    ) -> None:
+        self.store = store
+        self.spool = spool
+        self.books = books  # IntakeBooks: rejects, permits, gateways, unregistered, workers
+        self.sensor_locations = sensor_locations
+        self.ack = ack
+        self.root = root
+        self.batch_max_points = batch_max_points
+        self.batch_max_messages = batch_max_messages
+        self.batch_max_wait_s = batch_max_wait_ms / 1000.0
+        self.retention_days = retention_days
+        self.worker_id = worker_id
+        self.clock = clock
+        self.counters = IntakeCounters()
+        self.listeners: list[Callable[[StoredBatch], None]] = []
+        self.status_extra: Callable[[], dict[str, Any]] = dict
+        self._cond = threading.Condition()
+        self._batch = _Batch()
+        self._in_flight_points = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._store_down = False
+        self._last_replay_try = 0.0
+        self._last_heartbeat = 0.0
+        self._last_prune = 0.0
+        self._started_ms = 0
+
+    # -- network thread -------------------------------------------------------------------
+
+    def offer(self, topic: str, payload: bytes, token: Any, received_ms: int | None = None) -> None:
+        """Take one MQTT message; it is acknowledged through `ack([token, ...])` once durable."""
+        now_ms = int(self.clock() * 1000) if received_ms is None else received_ms
+        try:
+            parsed = parse_message(
+                topic, payload, now_ms, root=self.root, locations=self.sensor_locations
+            )
+        except MessageRejected as exc:
+            reject = RejectedMessage.from_raw(topic, payload, exc.rejection, now_ms)
+            log.warning("rejected message on %r: %s", topic[:200], exc)
+            with self._cond:
+                self._batch_for_append().rejects.append(reject)
+                self._batch.tokens.append(token)
+                c = self.counters
+                c.received += 1
+                c.rejected += 1
+                c.by_code[exc.code] = c.by_code.get(exc.code, 0) + 1
+                self._cond.notify()
+            return
+
+        kind = parsed.kind
+        records = parsed.records
+        unregistered: list[tuple[str, str, str]] = []
+        if kind == "telemetry" and UNKNOWN in map(_kind_of, records):
+            # zone and kind were filled from the registry; "unknown" means not registered
+            unregistered = [(r.enterprise, r.site, r.sensor) for r in records if r.kind == UNKNOWN]
+        partial = None
+        if parsed.partial_rejections:
+            partial = _partial_reject(topic, payload, parsed.partial_rejections, now_ms)
+        points = len(records) if kind == "telemetry" or kind == "presence" else 0
+        with self._cond:
+            while (
+                self._in_flight_points + points > MAX_PENDING_POINTS
+                and not self._stopping
+                and self._in_flight_points > 0
+            ):
+                self._cond.wait(0.5)  # backpressure: bounded memory
+            b = self._batch
+            tokens = b.tokens
+            if not tokens:
+                b.first_ms = time.monotonic()
+            tokens.append(token)
+            if kind == "telemetry":
+                b.readings += records
+            elif kind == "presence":
+                b.presence += records
+            elif kind == "permit":
+                b.permits += records
+            else:
+                b.statuses += records
+            for key in unregistered:
+                b.unregistered[key] = max(b.unregistered.get(key, 0), now_ms)
+            self._in_flight_points += points
+            c = self.counters
+            c.received += 1
+            if partial is not None:
+                b.rejects.append(partial)
+                c.rejected_readings += len(parsed.partial_rejections)
+                for r in parsed.partial_rejections:
+                    c.by_code[r.code] = c.by_code.get(r.code, 0) + 1
+            if (
+                len(tokens) == 1
+                or len(b.readings) + len(b.presence) >= self.batch_max_points
+                or len(tokens) >= self.batch_max_messages
+            ):
+                # The first message starts the batch's age clock in the writer, which may
+                # be idle-waiting; a full batch is written at once.
+                self._cond.notify()
+
+    def _batch_for_append(self) -> _Batch:
+        if not self._batch.tokens:
+            self._batch.first_ms = time.monotonic()
+        return self._batch
+
+    # -- writer thread --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._started_ms = int(self.clock() * 1000)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="intake-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, drain: bool = True) -> None:
+        """Stop the writer; with `drain`, write and acknowledge what is pending first."""
+        with self._cond:
+            self._stopping = True
+            self._drain_on_stop = drain
+            self._cond.notify_all()
+        if self._thread:
+            self._thread.join(60)
+            self._thread = None
+
+    @property
+    def pending_points(self) -> int:
+        """Points received but not yet durably written (memory plus spool)."""
+        spooled = self.spool.pending_points() if self.spool is not None else 0
+        return self._in_flight_points + spooled
+
+    @property
+    def store_down(self) -> bool:
+        return self._store_down
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take_batch()
+            if batch is None:
+                return
+            if batch.tokens:
+                self._commit(batch)
+            self._housekeeping()
+
+    def _take_batch(self) -> _Batch | None:
+        with self._cond:
+            while True:
+                b = self._batch
+                if self._stopping:
+                    if not getattr(self, "_drain_on_stop", True) or not b.tokens:
+                        return None
+                    break
+                if b.tokens:
+                    full = (
+                        b.points >= self.batch_max_points
+                        or len(b.tokens) >= self.batch_max_messages
+                    )
+                    age = time.monotonic() - b.first_ms
+                    if full or age >= self.batch_max_wait_s:
+                        break
+                    self._cond.wait(self.batch_max_wait_s - age)
+                else:
+                    self._cond.wait(min(1.0, REPLAY_RETRY_S))
+                    if not self._batch.tokens:
+                        return _Batch()  # idle tick: let housekeeping run
+            self._batch = _Batch()
+            return b
+
+    def _commit(self, batch: _Batch) -> None:
+        """Make a batch durable, retrying until it is; then acknowledge its messages."""
+        t_start = time.monotonic()
+        while True:
+            try:
+                self._write_points(batch.readings, batch.presence)
+                break
+            except Exception as exc:  # spool full or disk error: keep the batch, retry
+                log.error(
+                    "cannot make %d points durable (%s); retrying",
+                    batch.points,
+                    exc,
+                    extra={"expected": True},
+                )
+                if self._wait_or_stop(SIDE_STORE_RETRY_S):
+                    return
+        while True:
+            try:
+                self.books.record(
+                    batch.rejects,
+                    batch.permits,
+                    batch.statuses,
+                    [(e, s, n, ts) for (e, s, n), ts in batch.unregistered.items()],
+                )
+                break
+            except Exception as exc:  # relational store down: keep the batch unacked
+                log.error(
+                    "cannot write intake records to the database (%s); retrying",
+                    exc,
+                    extra={"expected": True},
+                )
+                if self._wait_or_stop(SIDE_STORE_RETRY_S):
+                    return
+        t_books = time.monotonic()
+        # Rules see the batch before its messages are acknowledged: a crash in between
+        # redelivers them, so no alarm a reading should raise is lost.
+        stored = StoredBatch(batch.readings, batch.presence, batch.permits, batch.statuses)
+        for listener in self.listeners:
+            try:
+                listener(stored)
+            except Exception:  # one failing listener must not stop intake
+                log.exception("intake listener %r failed", listener)
+        self.ack(batch.tokens)
+        with self._cond:
+            self._in_flight_points -= batch.points
+            self._cond.notify_all()
+        if log.isEnabledFor(logging.DEBUG):
+            done = time.monotonic()
+            log.debug(
+                "batch of %d messages, %d points: waited %.0f ms, stored %.0f ms, rules %.0f ms",
+                len(batch.tokens),
+                batch.points,
+                (t_start - batch.first_ms) * 1000,
+                (t_books - t_start) * 1000,
+                (done - t_books) * 1000,
+            )
+
+    def _wait_or_stop(self, seconds: float) -> bool:
+        with self._cond:
+            if self._stopping:
+                return True
+            self._cond.wait(seconds)
+            return self._stopping
+
+    def _write_points(self, readings: list[Reading], presence: list[PresenceCount]) -> None:
+        if not readings and not presence:
+            return
+        if self.spool is not None and (self._store_down or not self.spool.is_empty()):
+            # Keep order: while anything waits in the spool, new data queues behind it.
+            self.spool.append(readings, presence)
+            self.counters.spooled += len(readings) + len(presence)
+            self._try_replay()
+            return
+        try:
+            self.store.write(readings, presence)
+            self.counters.stored += len(readings) + len(presence)
+        except StoreUnavailable as exc:
+            self.counters.store_errors += 1
+            if self.spool is None:
+                raise
+            log.warning("store unavailable (%s): spooling to disk", exc)
+            self._store_down = True
+            self._last_replay_try = time.monotonic()
+            self.spool.append(readings, presence)
+            self.counters.spooled += len(readings) + len(presence)
+        except StoreRejected as exc:
+            # The store refused these points for good (e.g. a field type conflict created
+            # by another writer); keep the reason where an administrator sees it.
+            self.counters.store_errors += 1
+            log.error(
+                "store rejected a batch of %d points: %s",
+                len(readings) + len(presence),
+                exc,
+                extra={"expected": True},
+            )
+            self.books.store_rejected(str(exc), len(readings) + len(presence))
+
+    def _try_replay(self) -> None:
+        now = time.monotonic()
+        if self._store_down and now - self._last_replay_try < REPLAY_RETRY_S:
+            return
+        self._last_replay_try = now
+        if not self.store.ping():
+            self._store_down = True
+            return
+        replayed = 0
+
+        def write(readings: list[Reading], presence: list[PresenceCount]) -> None:
+            nonlocal replayed
+            if replayed >= REPLAY_MAX_POINTS_PER_CYCLE:
+                raise _ReplayPause  # before writing, so the spool keeps exactly the rest
+            self.store.write(readings, presence)
+            replayed += len(readings) + len(presence)
+            self.counters.stored += len(readings) + len(presence)
+
+        try:
+            self.spool.replay(write, max_points=self.batch_max_points)
+            self._store_down = not self.spool.is_empty()
+            if not self._store_down:
+                log.info("store is back: spool drained")
+        except _ReplayPause:
+            self._store_down = False
+        except StoreUnavailable as exc:
+            self._store_down = True
+            log.warning(
+                "store still unavailable (%s); %d points wait in the spool",
+                exc,
+                self.spool.pending_points(),
+            )
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if self.spool is not None and not self.spool.is_empty():
+            self._try_replay()
+        if now - self._last_heartbeat >= HEARTBEAT_S:
+            self._last_heartbeat = now
+            try:
+                self.books.heartbeat(
+                    self.worker_id, self._started_ms, int(self.clock() * 1000), self.status()
+                )
+            except Exception as exc:  # the database may be down; intake carries on
+                log.warning("heartbeat not written: %s", exc)
+        if now - self._last_prune >= PRUNE_INTERVAL_S:
+            self._last_prune = now
+            cutoff = int((self.clock() - self.retention_days * 86400) * 1000)
+            try:
+                self.store.prune(cutoff)
+            except Exception as exc:
+                log.warning("retention prune failed: %s", exc)
+
+    def status(self) -> dict[str, Any]:
+        """Return this worker's counters and state for /health."""
+        c = self.counters
+        state = {
+            "received": c.received,
+            "stored": c.stored,
+            "rejected": c.rejected,
+            "rejected_readings": c.rejected_readings,
+            "pending": self.pending_points,
+            "spooled": c.spooled,
+            "store_errors": c.store_errors,
+            "store_available": not self._store_down,
+            "rejected_by_code": dict(c.by_code),
+        }
+        state.update(self.status_extra())
+        return state
+
+
+class _ReplayPause(Exception):
+    """Stop a replay after a bounded amount so new batches keep flowing."""
+
+
+_kind_of = attrgetter("kind")
+
+
+def _partial_reject(
+    topic: str, payload: bytes, rejections: Sequence[Any], now_ms: int
+) -> RejectedMessage:
+    """Return the rejected-message record of the readings dropped from a kept message."""
+    detail = "; ".join(f"{r.detail}" for r in rejections[:10])
+    more = len(rejections) - 10
+    if more > 0:
+        detail += f"; and {more} more"
+    first = rejections[0]
+    return RejectedMessage.from_raw(
+        topic, payload, type(first)(first.code, f"some readings dropped: {detail}"), now_ms
+    )

@@ -1,0 +1,272 @@
+"""The wall display's read model: KPIs, enterprises by worst open alarm, the alarm feed.
+
+Language-neutral and free of phone numbers: pages translate and format it. Computed at most
+once per `CACHE_S` (0.5 s) however many wall screens ask, so a 1.5 s refresh stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import flask
+
+from monitoring.alarms.model import RULE_SPECIAL_OPERATION, SEVERITY_RANK, worse
+
+log = logging.getLogger(__name__)
+
+CONFIG_KEY = "HAZWATCH_WALL"
+CACHE_S = 0.5  # with the 1.5 s refresh, a new alarm is on the wall within 2 s
+FEED_LIMIT = 30
+# Counting online sensors asks the store for every site's latest readings: 500 sites take
+# 0.5-1 s. It is recounted in the background, at most every FRESHNESS_COST_FACTOR times what
+# the last count took (0.5 s for a small province, about 15 s for 500 sites), never in a request.
+FRESHNESS_COST_FACTOR = 20
+FRESHNESS_MAX_S = 30.0
+UNACK_STATES = frozenset({"active_unack", "cleared_unack"})
+
+
+@dataclass(frozen=True)
+class EnterpriseTile:
+    """One enterprise on the grid, coloured by its worst open alarm (None: none open)."""
+
+    id: str
+    name: str
+    name_zh: str | None
+    worst: str | None
+    open_alarms: int
+    unacknowledged: int
+    site: str | None = None  # the site its Site-page link opens: its worst alarm's, or its first
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    """One open alarm in the feed; carries no contact data."""
+
+    id: int
+    enterprise: str
+    enterprise_name: str
+    enterprise_name_zh: str | None
+    site: str
+    site_name: str
+    source: str
+    rule: str
+    severity: str
+    state: str
+    count: int
+    raised_ms: int
+    message: str
+    message_key: str = ""
+    params: dict = field(default_factory=dict)
+    zone_name: str | None = None
+    zone_name_zh: str | None = None
+    site_name_zh: str | None = None
+
+    @property
+    def sensor(self) -> str | None:
+        """Return the sensor id of an alarm on a sensor (None for zones and gateways)."""
+        kind, _, ident = self.source.partition(":")
+        return ident if kind == "sensor" and ident else None
+
+    @property
+    def unacknowledged(self) -> bool:
+        """Tell whether nobody has acknowledged the alarm yet."""
+        return self.state in UNACK_STATES
+
+
+@dataclass(frozen=True)
+class WallSnapshot:
+    """Everything the wall shows at one instant."""
+
+    now_ms: int
+    enterprises: tuple[EnterpriseTile, ...]
+    sensors_total: int
+    sensors_online: int
+    open_by_severity: dict[str, int]
+    unacknowledged: int
+    special_operations: int
+    feed: tuple[FeedItem, ...]
+    health: dict = field(default_factory=dict)
+    newest_reading_ms: int | None = None
+    tz: str = "UTC"
+    red_ids: tuple[int, ...] = ()  # open red alarms, for the wall's chime
+
+
+@dataclass
+class WallView:
+    """Build (and briefly cache) wall snapshots from the alarm book, store and registry."""
+
+    alarms: Any  # AlarmBook
+    store: Any  # RecordStore
+    registry: Callable[[], Any]
+    health: Callable[[], dict] = dict
+    clock: Callable[[], float] = time.time
+    cache_s: float = CACHE_S
+    _cached: WallSnapshot | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _fresh: tuple[int, int, int | None] | None = field(default=None, init=False, repr=False)
+    _fresh_at: float = field(default=0.0, init=False, repr=False)
+    _fresh_every: float = field(default=CACHE_S, init=False, repr=False)
+    _fresh_busy: bool = field(default=False, init=False, repr=False)
+
+    def install(self, server: flask.Flask) -> None:
+        """Make this view reachable from callbacks through `current()`."""
+        server.config[CONFIG_KEY] = self
+
+    def snapshot(self) -> WallSnapshot:
+        """Return the current snapshot, recomputed when the cached one is older than cache_s."""
+        with self._lock:
+            now = self.clock()
+            cached = self._cached
+            if cached is None or now * 1000 - cached.now_ms >= self.cache_s * 1000:
+                self._cached = self._build(int(now * 1000))
+            return self._cached
+
+    def _build(self, now_ms: int) -> WallSnapshot:
+        registry = self.registry()
+        open_alarms = self.alarms.list(state="open", limit=5000)
+        total, online, newest = self._freshness(registry, now_ms)
+        return WallSnapshot(
+            now_ms=now_ms,
+            enterprises=enterprise_tiles(registry, open_alarms),
+            sensors_total=total,
+            sensors_online=online,
+            open_by_severity=self.alarms.counts_by_severity(),
+            unacknowledged=sum(1 for a in open_alarms if a.state in UNACK_STATES),
+            special_operations=sum(1 for a in open_alarms if a.rule == RULE_SPECIAL_OPERATION),
+            feed=feed_items(registry, open_alarms, FEED_LIMIT),
+            health=self.health(),
+            newest_reading_ms=newest,
+            tz=registry.timezone if registry is not None else "UTC",
+            red_ids=tuple(sorted(a.id for a in open_alarms if a.severity == "red")),
+        )
+
+    def _freshness(self, registry: Any, now_ms: int) -> tuple[int, int, int | None]:
+        """Return (sensors, online, newest reading): counted now the first time, then in the
+        background once the last count is older than its period (the old count meanwhile)."""
+        if self._fresh is None:
+            self._count_freshness(registry, now_ms)
+        elif not self._fresh_busy and now_ms / 1000 - self._fresh_at >= self._fresh_every:
+            self._fresh_busy = True
+            threading.Thread(
+                target=self._recount_freshness,
+                args=(registry, now_ms),
+                name="wall-freshness",
+                daemon=True,
+            ).start()
+        return self._fresh or (0, 0, None)
+
+    def _recount_freshness(self, registry: Any, now_ms: int) -> None:
+        try:
+            self._count_freshness(registry, now_ms)
+        except Exception:  # the store is down or closing: keep showing the last count
+            log.warning("counting online sensors failed", exc_info=True)
+
+    def _count_freshness(self, registry: Any, now_ms: int) -> None:
+        started = time.perf_counter()
+        try:
+            self._fresh = self._sensor_freshness(registry, now_ms)
+        finally:
+            took = time.perf_counter() - started
+            self._fresh_every = min(
+                FRESHNESS_MAX_S, max(self.cache_s, FRESHNESS_COST_FACTOR * took)
+            )
+            self._fresh_at = now_ms / 1000
+            self._fresh_busy = False
+
+    def _sensor_freshness(self, registry: Any, now_ms: int) -> tuple[int, int, int | None]:
+        if registry is None:
+            return 0, 0, None
+        total = online = 0
+        newest: int | None = None
+        for enterprise, site in registry.sites():
+            latest = {r.sensor: r.ts_ms for r in self.store.latest_readings(enterprise.id, site.id)}
+            for sensor in site.sensors:
+                total += 1
+                ts = latest.get(sensor.id)
+                if ts is not None and now_ms - ts <= sensor.stale_after_s * 1000:
+                    online += 1
+            if latest:
+                newest = max(latest.values()) if newest is None else max(newest, *latest.values())
+        return total, online, newest
+
+
+def enterprise_tiles(registry: Any, open_alarms: list) -> tuple[EnterpriseTile, ...]:
+    """Return one tile per registered enterprise (then per unknown one with alarms)."""
+    worst: dict[str, str] = {}
+    worst_site: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    unack: dict[str, int] = {}
+    for a in open_alarms:
+        was = worst.get(a.enterprise)
+        worst[a.enterprise] = worse(was or a.severity, a.severity)
+        if was is None or worst[a.enterprise] != was:
+            worst_site[a.enterprise] = a.site
+        counts[a.enterprise] = counts.get(a.enterprise, 0) + 1
+        unack[a.enterprise] = unack.get(a.enterprise, 0) + (a.state in UNACK_STATES)
+    known = list(registry.enterprises) if registry is not None else []
+    ids = [e.id for e in known] + sorted(set(worst) - {e.id for e in known})
+    by_id = {e.id: e for e in known}
+    tiles = []
+    for eid in ids:
+        ent = by_id.get(eid)
+        tiles.append(
+            EnterpriseTile(
+                id=eid,
+                name=ent.name if ent else eid,
+                name_zh=ent.name_zh if ent else None,
+                worst=worst.get(eid),
+                open_alarms=counts.get(eid, 0),
+                unacknowledged=unack.get(eid, 0),
+                site=worst_site.get(eid) or (ent.sites[0].id if ent and ent.sites else None),
+            )
+        )
+    # Registry order, so a browser can be sent just the tiles that changed; the page shows
+    # the worst first (CSS order), so an abnormal enterprise is never below the fold.
+    return tuple(tiles)
+
+
+def feed_items(registry: Any, open_alarms: list, limit: int) -> tuple[FeedItem, ...]:
+    """Return open alarms for the feed: most severe first, then newest."""
+    ranked = sorted(
+        open_alarms, key=lambda a: (SEVERITY_RANK.get(a.severity, 99), -a.raised_ms, -a.id)
+    )
+    items = []
+    for a in ranked[:limit]:
+        ent = registry.enterprise(a.enterprise) if registry is not None else None
+        site = registry.site(a.enterprise, a.site) if registry is not None else None
+        zone = (
+            registry.zone(a.enterprise, a.site, a.zone) if registry is not None and a.zone else None
+        )
+        items.append(
+            FeedItem(
+                id=a.id,
+                enterprise=a.enterprise,
+                enterprise_name=ent.name if ent else a.enterprise,
+                enterprise_name_zh=ent.name_zh if ent else None,
+                site=a.site,
+                site_name=site.name if site else a.site,
+                site_name_zh=site.name_zh if site else None,
+                source=a.source,
+                rule=a.rule,
+                severity=a.severity,
+                state=a.state,
+                count=a.count,
+                raised_ms=a.raised_ms,
+                message=a.message,
+                message_key=a.message_key,
+                params=a.params,
+                zone_name=zone.name if zone else None,
+                zone_name_zh=zone.name_zh if zone else None,
+            )
+        )
+    return tuple(items)
+
+
+def current() -> WallView:
+    """Return the wall view of the running app (for callbacks)."""
+    return flask.current_app.config[CONFIG_KEY]

@@ -1,0 +1,296 @@
+"""Assemble and run the parts (broker, stores, ingest, simulators, web) for each command."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitoring.settings import Settings
+from monitoring.storage.base import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+DEMO_MQTT_PORT = 1883
+
+
+@dataclass
+class Runtime:
+    """The started parts of one process; `stop()` stops them in reverse order."""
+
+    settings: Settings
+    db: Any = None
+    users: Any = None
+    books: Any = None
+    alarms: Any = None
+    calls: Any = None
+    lookups: Any = None
+    permit_recordings: Any = None
+    alarm_service: Any = None
+    store: Any = None
+    spool: Any = None
+    registry: Any = None
+    broker: Any = None
+    pipeline: Any = None
+    ingest: Any = None
+    simulation: Any = None
+    web_app: Any = None
+    mqtt_url: str | None = None
+    _stoppers: list = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop everything that was started, newest first."""
+        while self._stoppers:
+            name, stop = self._stoppers.pop()
+            try:
+                stop()
+            except Exception:  # keep stopping the rest
+                log.warning("stopping %s failed", name, exc_info=True)
+
+    def sensor_locations(self, enterprise: str, site: str) -> Mapping[str, tuple[str, str]]:
+        """Return {sensor: (zone, kind)} of a site from the current registry."""
+        registry = self.registry
+        return {} if registry is None else registry.sensor_locations(enterprise, site)
+
+
+def start_storage(rt: Runtime) -> None:
+    """Open the relational store, the users, the intake books and the time-series store."""
+    # Modules defining tables are imported before Database.start() creates them.
+    from monitoring.alarms.book import AlarmBook
+    from monitoring.alarms.calls import CallLog, ContactLookups
+    from monitoring.db.database import Database
+    from monitoring.books.intake import IntakeBooks
+    from monitoring.books.permit_reports import PermitRecordings
+    from monitoring.users import UserBook
+
+    s = rt.settings
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    rt.db = Database(s.database_url)
+    rt.db.start()
+    rt._stoppers.append(("database", rt.db.close))
+    rt.users = UserBook(rt.db)
+    rt.permit_recordings = PermitRecordings(rt.db)
+    generated = rt.users.ensure_admin(s.admin_password, int(time.time() * 1000))
+    if generated:
+        path = s.data_dir / "initial-admin-password"
+        path.write_text(generated + "\n")
+        os.chmod(path, 0o600)
+        log.warning(
+            "created user 'admin' with a generated password, saved in %s "
+            "(set HAZMON_ADMIN_PASSWORD to choose it)",
+            path,
+        )
+    rt.books = IntakeBooks.open(rt.db)
+    rt.alarms = AlarmBook(rt.db)
+    rt.calls = CallLog(rt.db)
+    rt.lookups = ContactLookups(rt.db)
+    rt.store = build_store(s)
+    try:
+        rt.store.start()
+    except StoreUnavailable as exc:
+        # Intake must not wait for the store: batches go to the spool until it answers.
+        log.warning("time-series store not reachable at start (%s); spooling until it is", exc)
+    rt._stoppers.append(("store", rt.store.close))
+
+
+def build_store(s: Settings) -> Any:
+    """Return the configured time-series store (not started)."""
+    if s.influx_url:
+        from monitoring.storage.influx import InfluxStore
+
+        return InfluxStore(
+            s.influx_url,
+            s.influx_db,
+            username=s.influx_username,
+            password=s.influx_password,
+            retention_days=s.retention_days,
+        )
+    from monitoring.storage.embedded import EmbeddedStore
+
+    return EmbeddedStore(s.embedded_store_path, retention_days=s.retention_days)
+
+
+def load_registry(rt: Runtime, path: Path | None) -> None:
+    """Load the registry file (contract section 4) if one is configured."""
+    from monitoring.registry.model import load_registry as load
+
+    if path is not None:
+        rt.registry = load(path)
+        log.info(
+            "registry %s: %d enterprises, %d sensors",
+            path,
+            len(rt.registry.enterprises),
+            rt.registry.sensor_count(),
+        )
+
+
+def start_ingest(rt: Runtime) -> None:
+    """Start the intake pipeline and its MQTT subscription."""
+    from monitoring.ingest.session import IngestService
+    from monitoring.ingest.pipeline import IntakePipeline
+    from monitoring.storage.spool import Spool
+
+    s = rt.settings
+    if s.influx_url:
+        rt.spool = Spool(s.spool_dir, max_bytes=s.spool_max_mb * 1024 * 1024)
+        rt.spool.start()
+        rt._stoppers.append(("spool", rt.spool.close))
+    rt.pipeline = IntakePipeline(
+        store=rt.store,
+        spool=rt.spool,
+        books=rt.books,
+        sensor_locations=rt.sensor_locations,
+        ack=lambda tokens: None,
+        root=s.topic_root,
+        batch_max_points=s.batch_max_points,
+        batch_max_messages=max(50, s.mqtt_receive_maximum // 2),
+        batch_max_wait_ms=s.batch_max_wait_ms,
+        retention_days=s.retention_days,
+        worker_id=s.mqtt_client_id,
+    )
+    host, port, tls = _mqtt_endpoint(rt)
+    rt.ingest = IngestService(
+        rt.pipeline,
+        host=host,
+        port=port,
+        tls=tls,
+        client_id=s.mqtt_client_id,
+        protocol=s.mqtt_protocol,
+        username=s.mqtt_username,
+        password=s.mqtt_password,
+        receive_maximum=s.mqtt_receive_maximum,
+        root=s.topic_root,
+    )
+    if rt.registry is not None and s.rules:
+        start_rules(rt)
+    tune_garbage_collector()
+    rt.pipeline.start()
+    rt._stoppers.append(("intake pipeline", rt.pipeline.stop))
+    rt.ingest.start()
+    rt._stoppers.append(("ingest", rt.ingest.stop))
+
+
+GC_GEN0_THRESHOLD = 50_000
+
+
+def tune_garbage_collector() -> None:
+    """Collect less often: intake allocates many short-lived objects and few cycles.
+
+    With the default threshold (700) CPython runs a young-generation collection every few
+    messages, and older ones that walk every batch pending in memory; objects loaded at
+    start (registry, modules) are frozen out of collections entirely.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0_THRESHOLD, 20, 50)
+
+
+def start_rules(rt: Runtime) -> None:
+    """Evaluate the rules on every durable batch and on a clock tick."""
+    from monitoring.alarms.service import AlarmService
+    from monitoring.rules.engine import RuleEngine
+
+    rt.alarm_service = AlarmService(RuleEngine(rt.registry), rt.alarms, rt.books.permits)
+    rt.alarm_service.start()
+    rt._stoppers.append(("alarm service", rt.alarm_service.stop))
+    rt.pipeline.listeners.append(rt.alarm_service.on_batch)
+
+
+def _mqtt_endpoint(rt: Runtime) -> tuple[str, int, bool]:
+    if rt.mqtt_url:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(rt.mqtt_url)
+        return parts.hostname or "127.0.0.1", parts.port or 1883, parts.scheme == "mqtts"
+    return rt.settings.mqtt_endpoint()
+
+
+def start_embedded_broker(rt: Runtime) -> None:
+    """Start the demo's embedded broker on 1883, or on a free port if 1883 is taken."""
+    from monitoring.ingest.broker import EmbeddedBroker
+
+    port = DEMO_MQTT_PORT if not _port_in_use(DEMO_MQTT_PORT) else _free_port()
+    rt.broker = EmbeddedBroker(port=port)
+    rt.broker.start()
+    rt._stoppers.append(("embedded broker", rt.broker.stop))
+    rt.mqtt_url = rt.broker.url
+    log.info("embedded MQTT broker on %s", rt.mqtt_url)
+
+
+def start_simulation(rt: Runtime, province: dict) -> None:
+    """Publish simulated plants (and the configured scenarios) to the broker."""
+    from simulators.cli import start_demo_simulation
+
+    host, port, _ = _mqtt_endpoint(rt)
+    rt.simulation = start_demo_simulation(
+        host, port, rt.settings.topic_root, province, list(rt.settings.scenarios)
+    )
+    rt._stoppers.append(("simulation", rt.simulation.stop))
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.3)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_forever(rt: Runtime) -> None:
+    """Block until Ctrl-C or SIGTERM, or until the ingest hits a fatal broker error."""
+    import signal
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            if rt.ingest is not None and rt.ingest.fatal_error:
+                raise SystemExit(f"hazwatch: {rt.ingest.fatal_error}")
+    except KeyboardInterrupt:
+        pass
+
+
+def reload_registry(rt: Runtime, path: Path) -> list[str]:
+    """Re-read the registry file and use it everywhere; on problems keep the old one.
+
+    Returns every problem found (empty when the new registry is in use). The intake reads
+    `rt.registry` for every batch; the rule engine gets it through the alarm service (it
+    applies at its next batch or tick, keeping the state of what still exists). An ingest
+    that started without a registry starts its rules now. Other processes (separate
+    `app.py ingest` workers) keep their copy until they restart.
+    """
+    from monitoring.registry.model import RegistryError
+    from monitoring.registry.model import load_registry as load
+
+    try:
+        registry = load(path)
+    except RegistryError as exc:
+        errors = list(exc.errors)
+        if exc.total > len(errors):
+            errors.append(f"... and {exc.total - len(errors)} more")
+        log.warning("registry %s not reloaded: %d problems", path, exc.total)
+        return errors
+    rt.registry = registry
+    if rt.alarm_service is not None:
+        rt.alarm_service.set_registry(registry)
+    elif rt.pipeline is not None and rt.settings.rules:
+        start_rules(rt)
+    log.info(
+        "registry %s reloaded: %d enterprises, %d sensors",
+        path,
+        len(registry.enterprises),
+        registry.sensor_count(),
+    )
+    return []
