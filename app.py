@@ -18,8 +18,8 @@ import sys
 import time
 from typing import Any
 
-from wiring import runtime
 from monitoring.settings import Settings, SettingsError, add_arguments, load_settings
+from wiring import runtime
 
 log = logging.getLogger("hazwatch")
 
@@ -59,12 +59,12 @@ def create_web_app(rt: runtime.Runtime) -> Any:
     import callbacks.wall  # noqa: F401
     from layouts import shell
     from layouts.login import login_page
+    from monitoring.api.alarms import AlarmApiContext, alarm_routes
+    from monitoring.api.core import ApiContext, create_api, health_report
     from monitoring.views import admin as admin_view
     from monitoring.views import directory as directory_view
     from monitoring.views import permits as permits_view
     from monitoring.views import site as site_view
-    from monitoring.api.core import ApiContext, create_api, health_report
-    from monitoring.api.alarms import AlarmApiContext, alarm_routes
     from monitoring.views.console import ConsoleView
     from monitoring.views.wall import WallView
     from monitoring.web.session import install_sessions, load_secret_key

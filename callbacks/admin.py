@@ -11,9 +11,9 @@ from dash import Input, Output, State, callback, ctx, no_update
 
 from layouts import admin, ids
 from layouts.i18n import normalise, t
+from monitoring.users import MIN_PASSWORD_LENGTH
 from monitoring.views import admin as admin_view
 from monitoring.views.admin import AdminError, is_admin
-from monitoring.users import MIN_PASSWORD_LENGTH
 from monitoring.web.session import current_session_user
 
 

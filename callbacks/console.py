@@ -10,8 +10,8 @@ from dash import Input, Output, State, callback, ctx, no_update
 
 from layouts import console, ids
 from layouts.i18n import normalise, t
-from monitoring.views import console as console_view
 from monitoring.alarms.book import AlarmError, AlarmNotFound
+from monitoring.views import console as console_view
 from monitoring.web.session import current_session_user
 
 

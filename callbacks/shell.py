@@ -9,8 +9,8 @@ from dash import Input, Output, State, callback, clientside_callback, html
 
 from layouts import admin, console, directory, ids, permits, shell, site, wall
 from layouts.i18n import normalise, t
-from monitoring.views import wall as wall_view
 from monitoring.users import ROLES
+from monitoring.views import wall as wall_view
 from monitoring.web.session import csrf_token, current_session_user
 
 

@@ -15,6 +15,7 @@ from layouts import ids
 from layouts.console import SELECT_ONE_ROW, grid_options
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text, message_page
+from monitoring.users import MIN_PASSWORD_LENGTH, ROLES
 from monitoring.views.admin import (
     AuditRow,
     HealthSummary,
@@ -24,7 +25,6 @@ from monitoring.views.admin import (
     UnregisteredRow,
     UserRow,
 )
-from monitoring.users import MIN_PASSWORD_LENGTH, ROLES
 
 REFRESH_MS = 5000
 TABS = ("users", "rejected", "unregistered", "registry", "health")

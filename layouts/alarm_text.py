@@ -9,11 +9,10 @@ malformed falls back to the stored English message rather than failing the page.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
+from monitoring.clock import local_time
 
 PREFIX = "alarm."
 
@@ -32,11 +31,6 @@ def format_quantity(value: object, unit: object) -> str:
     """Return a number with its unit, if any: '66.2 ppm', '85 %', '3'."""
     text = format_number(value)
     return f"{text} {unit}" if unit else text
-
-
-def local_clock(ts_ms: object, tz: str) -> str:
-    """Return epoch ms as HH:MM in the registry's timezone."""
-    return datetime.fromtimestamp(float(ts_ms) / 1000, ZoneInfo(tz)).strftime("%H:%M")
 
 
 def _level(level: object, lang: str) -> str:
@@ -70,7 +64,7 @@ def _fields(params: Mapping, lang: str, zone_name: str | None, tz: str) -> dict[
             else ("、" if lang == "zh" else ", ").join(str(p) for p in permits)
         )
     if params.get("end_ms") is not None:
-        out["end"] = local_clock(params["end_ms"], tz)
+        out["end"] = local_time(float(params["end_ms"]), tz, "%H:%M")
     return out
 
 

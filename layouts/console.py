@@ -6,9 +6,6 @@ language. Contacts (phone numbers) and the action forms are built only for inspe
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import dash_ag_grid as dag
 import plotly.graph_objects as go
 from dash import dcc, html
@@ -18,8 +15,9 @@ from layouts.alarm_text import alarm_message
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
 from layouts.wall import rule_text, site_href
-from monitoring.alarms.model import DISPOSITIONS, SEVERITY_RANK
 from monitoring.alarms.calls import CALL_OUTCOMES
+from monitoring.alarms.model import DISPOSITIONS, SEVERITY_RANK
+from monitoring.clock import local_dt
 from monitoring.views.console import AlarmDetail, AlarmRow, ContactRow, PermitRow, Trend, source_id
 
 REFRESH_MS = 3000
@@ -328,10 +326,6 @@ def history_list(detail: AlarmDetail | None, lang: str) -> list:
     return out
 
 
-def _local_dt(ts_ms: int, tz: str) -> datetime:
-    return datetime.fromtimestamp(ts_ms / 1000, ZoneInfo(tz)).replace(tzinfo=None)
-
-
 def trend_figure(trend: Trend | None, lang: str) -> go.Figure:
     """Return the trend around an alarm with its limits and the alarm time drawn."""
     fig = go.Figure()
@@ -349,7 +343,7 @@ def trend_figure(trend: Trend | None, lang: str) -> go.Figure:
     unit = trend.unit or (t("console.trend.people", lang) if trend.kind == "zone" else "")
     fig.add_trace(
         go.Scatter(
-            x=[_local_dt(ts, trend.tz) for ts, _ in trend.points],
+            x=[local_dt(ts, trend.tz) for ts, _ in trend.points],
             y=[v for _, v in trend.points],
             mode="lines",
             line={
@@ -368,7 +362,7 @@ def trend_figure(trend: Trend | None, lang: str) -> go.Figure:
             annotation_position="top left",
             annotation_font_color=LIMIT_COLOURS.get(name, "#f28c28"),
         )
-    x = _local_dt(trend.alarm_ms, trend.tz)
+    x = local_dt(trend.alarm_ms, trend.tz)
     fig.add_shape(
         type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line={"color": "#8d939b", "dash": "dot"}
     )

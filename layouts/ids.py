@@ -85,7 +85,9 @@ WALL_SOUND_ON = "wall-sound-on"  # dcc.Store (session): whether the chime may pl
 WALL_RED_IDS = "wall-red-ids"  # dcc.Store: ids of open red alarms, from the refresh
 WALL_CHIMES = "wall-chimes"  # dcc.Store: how many times the chime played on this page
 WALL_CHIME_AUDIO = "wall-chime-audio"
-WALL_GRID_KEY = "wall-grid-key"  # dcc.Store: fingerprints of the grid, KPIs and feed the browser has
+WALL_GRID_KEY = (
+    "wall-grid-key"  # dcc.Store: fingerprints of the grid, KPIs and feed the browser has
+)
 CONSOLE_BODY = "console-body"
 
 # Enterprise directory

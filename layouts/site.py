@@ -9,10 +9,8 @@ and the Console link here with them. No contact data on this page.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from dash import dcc, html
 
@@ -21,8 +19,9 @@ from layouts.alarm_text import format_number, format_quantity
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
 from layouts.site_charts import permit_text
-from monitoring.views import site as site_view
 from monitoring.alarms.model import SEVERITIES
+from monitoring.clock import local_time
+from monitoring.views import site as site_view
 from monitoring.views.site import (
     DEFAULT_WINDOW,
     MAX_SENSORS,
@@ -52,6 +51,8 @@ COLUMNS = (
     "site.col.age",
     "site.col.alarm",
 )
+
+SHORT_TIME = "%m-%d %H:%M"  # permit times in the people panel
 
 
 def layout(lang: str, can: dict[str, bool], query: dict[str, str]) -> html.Div:
@@ -540,10 +541,6 @@ def trend_info(points: int, bucket_ms: int, lang: str, capped: bool = False) -> 
     return " · ".join(parts)
 
 
-def _short_time(ts_ms: int, tz: str) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, ZoneInfo(tz)).strftime("%m-%d %H:%M")
-
-
 def permit_list(presence: Presence | None, lang: str) -> list:
     """Return the permits of the zone in the window as text: type, number, times, workers."""
     if presence is None or not presence.permits:
@@ -553,7 +550,7 @@ def permit_list(presence: Presence | None, lang: str) -> list:
             [
                 html.Span(permit_text(p, lang), className="hz-site-permit-id"),
                 html.Span(
-                    f"{_short_time(p.start_ms, presence.tz)} – {_short_time(p.end_ms, presence.tz)}",
+                    f"{local_time(p.start_ms, presence.tz, '%m-%d %H:%M')} – {local_time(p.end_ms, presence.tz, '%m-%d %H:%M')}",
                     className="hz-site-permit-time",
                 ),
                 html.Span(p.supervisor or "", className="hz-site-permit-who"),

@@ -9,14 +9,12 @@ patch of traces, shapes and labels leaves the axes as the user left them.
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import plotly.graph_objects as go
 from dash import Patch
 from plotly.subplots import make_subplots
 
 from layouts.i18n import TEXT, t
+from monitoring.clock import local_dt
 from monitoring.views.site import PermitSpan, Presence, SensorSeries, Trend, TrendWindow
 
 # Limit lines as on the console's trend: the second level red, the first orange.
@@ -62,11 +60,6 @@ def live_patch(fig: go.Figure) -> Patch:
     patch["layout"]["shapes"] = full["layout"].get("shapes", [])
     patch["layout"]["annotations"] = full["layout"].get("annotations", [])
     return patch
-
-
-def local_dt(ts_ms: int, tz: str) -> datetime:
-    """Return epoch ms as a naive local datetime in the registry's timezone (what Plotly shows)."""
-    return datetime.fromtimestamp(ts_ms / 1000, ZoneInfo(tz)).replace(tzinfo=None)
 
 
 def _base_layout(fig: go.Figure, uirevision: str) -> None:

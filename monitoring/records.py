@@ -7,6 +7,7 @@ payloads. Times are epoch milliseconds (UTC) throughout.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
@@ -153,3 +154,13 @@ REJECTION_CODES: dict[str, str] = {
     "bad_field": "a field has the wrong type or an unknown value",
     "no_content": "nothing usable in the message",
 }
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """What listeners (the rule engine) receive after a batch is durable."""
+
+    readings: Sequence[Reading]
+    presence: Sequence[PresenceCount]
+    permits: Sequence[Permit]
+    statuses: Sequence[GatewayStatus]

@@ -16,7 +16,12 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from monitoring.db.database import Database, clean_text, metadata, upsert
+from monitoring.db.database import Database, clean_text, upsert
+from monitoring.db.schema import (
+    admin_audit_table,
+    user_login_table,
+    users_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,39 +33,6 @@ MAX_PASSWORD_LENGTH = 1024
 MAX_AUDIT_ROWS = 10_000
 AUDIT_PRUNE_EVERY = 100
 MAX_AUDIT_TEXT = 2000
-_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-users_table = sa.Table(
-    "app_user",
-    metadata,
-    sa.Column("username", sa.String(64), primary_key=True),
-    sa.Column("password_hash", sa.String(256), nullable=False),
-    sa.Column("role", sa.String(16), nullable=False),
-    sa.Column("created_ms", sa.BigInteger, nullable=False),
-    sa.Column("active", sa.Boolean, nullable=False, default=True),
-)
-
-# A table of its own rather than a column of app_user: existing databases get it from
-# create_all, with no schema migration.
-user_login_table = sa.Table(
-    "user_login",
-    metadata,
-    sa.Column("username", sa.String(64), primary_key=True),
-    sa.Column("last_login_ms", sa.BigInteger, nullable=False),
-)
-
-admin_audit_table = sa.Table(
-    "admin_audit",
-    metadata,
-    sa.Column("id", _ROW_ID, primary_key=True, autoincrement=True),
-    sa.Column("at_ms", sa.BigInteger, nullable=False),
-    sa.Column("actor", sa.String(64), nullable=False),
-    sa.Column("action", sa.String(32), nullable=False),
-    sa.Column("target", sa.String(256), nullable=False),
-    sa.Column("outcome", sa.String(16), nullable=False),  # ok, refused, failed
-    sa.Column("detail", sa.Text, nullable=False),
-    sqlite_autoincrement=True,
-)
 
 
 class UserError(ValueError):

@@ -61,12 +61,11 @@ class Runtime:
 
 def start_storage(rt: Runtime) -> None:
     """Open the relational store, the users, the intake books and the time-series store."""
-    # Modules defining tables are imported before Database.start() creates them.
     from monitoring.alarms.book import AlarmBook
     from monitoring.alarms.calls import CallLog, ContactLookups
-    from monitoring.db.database import Database
     from monitoring.books.intake import IntakeBooks
     from monitoring.books.permit_reports import PermitRecordings
+    from monitoring.db.database import Database
     from monitoring.users import UserBook
 
     s = rt.settings
@@ -132,8 +131,8 @@ def load_registry(rt: Runtime, path: Path | None) -> None:
 
 def start_ingest(rt: Runtime) -> None:
     """Start the intake pipeline and its MQTT subscription."""
-    from monitoring.ingest.session import IngestService
     from monitoring.ingest.pipeline import IntakePipeline
+    from monitoring.ingest.session import IngestService
     from monitoring.storage.spool import Spool
 
     s = rt.settings

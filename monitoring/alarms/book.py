@@ -34,8 +34,16 @@ from monitoring.alarms.model import (
     AlarmSignal,
     worse,
 )
-from monitoring.db.database import Database, clean_text, metadata, upsert
-from monitoring.books.intake_log import iso_utc
+from monitoring.clock import iso_utc, iso_utc_or_none
+from monitoring.db.database import Database, clean_text, upsert
+from monitoring.db.schema import (
+    MAX_RULE_CHARS,
+    MAX_SOURCE_CHARS,
+    MAX_USERNAME_CHARS,
+    alarm_table,
+    alarm_transition_table,
+    call_record_table,
+)
 
 ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLOSED, SHELVED = STATES
 RED = SEVERITIES[0]  # the only severity whose unacknowledged alarms are escalated
@@ -57,93 +65,14 @@ CHATTER_WINDOW_S = 60.0  # ISA-18.2: 3 or more activations within 1 minute is ch
 CHATTER_COUNT = 3
 MAX_SHELVE_MINUTES = 1440
 MAX_COMMENT_CHARS = 2000
-MAX_USERNAME_CHARS = 64
 MAX_MESSAGE_CHARS = 2000
 MAX_PARAMS_CHARS = 4000
-MAX_SOURCE_CHARS = 128
-MAX_RULE_CHARS = 64
 MAX_LIST = 5000
 KEY_CHUNK = 500  # keys per IN (...) and rows per INSERT: far below both backends' limits
 INSERT_ATTEMPTS = 5  # a key lost to another worker's insert is re-read and re-applied
 TRANSACTION_ATTEMPTS = 3  # a batch aborted by a deadlock is redone from the start
 _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock, serialization failure
 
-_ID = sa.String(64)
-_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_OPEN_KEY_CHARS = 2 * 64 + MAX_SOURCE_CHARS + MAX_RULE_CHARS + 3
-
-alarm_table = sa.Table(
-    "alarm",
-    metadata,
-    sa.Column("id", _ROW_ID, primary_key=True, autoincrement=True),
-    sa.Column("enterprise", _ID, nullable=False),
-    sa.Column("site", _ID, nullable=False),
-    sa.Column("zone", _ID),
-    sa.Column("source", sa.String(MAX_SOURCE_CHARS), nullable=False),
-    sa.Column("rule", sa.String(MAX_RULE_CHARS), nullable=False),
-    sa.Column("severity", sa.String(8), nullable=False),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("count", sa.Integer, nullable=False),
-    sa.Column("raised_ms", sa.BigInteger, nullable=False),
-    sa.Column("last_raised_ms", sa.BigInteger, nullable=False),
-    sa.Column("cleared_ms", sa.BigInteger),
-    sa.Column("acked_ms", sa.BigInteger),
-    sa.Column("acked_by", sa.String(MAX_USERNAME_CHARS)),
-    sa.Column("value", sa.Float),
-    sa.Column("message", sa.Text, nullable=False),
-    sa.Column("message_key", sa.String(128), nullable=False),
-    sa.Column("params", sa.Text, nullable=False),  # JSON object
-    sa.Column("shelved_until_ms", sa.BigInteger),
-    sa.Column("shelve_reason", sa.Text),
-    sa.Column("chattering", sa.Boolean, nullable=False),
-    sa.Column("activations", sa.Text, nullable=False),  # JSON: the latest activation times
-    # When the "red and unacknowledged" clock started: first shown, escalated or unshelved.
-    sa.Column("ack_clock_ms", sa.BigInteger, nullable=False),
-    sa.Column("escalated_ms", sa.BigInteger),
-    sa.Column("disposition", sa.String(32)),
-    sa.Column("closed_ms", sa.BigInteger),
-    sa.Column("updated_ms", sa.BigInteger, nullable=False),
-    # "enterprise|site|source|rule" while open, NULL once closed: NULLs never collide, so
-    # the database allows exactly one open alarm per key however many workers race.
-    sa.Column("open_key", sa.String(_OPEN_KEY_CHARS)),
-    sa.UniqueConstraint("open_key", name="uq_alarm_open_key"),
-    sa.Index("ix_alarm_state_severity", "state", "severity"),
-    sa.Index("ix_alarm_site_raised", "enterprise", "site", "raised_ms"),
-    sa.Index("ix_alarm_updated", "updated_ms"),
-    sa.Index("ix_alarm_acked", "acked_ms"),
-)
-
-alarm_transition_table = sa.Table(
-    "alarm_transition",
-    metadata,
-    sa.Column("id", _ROW_ID, primary_key=True, autoincrement=True),
-    sa.Column("alarm_id", _ROW_ID, sa.ForeignKey("alarm.id"), nullable=False),
-    sa.Column("ts_ms", sa.BigInteger, nullable=False),
-    sa.Column("event", sa.String(32), nullable=False),
-    sa.Column("from_state", sa.String(16)),  # NULL for the raise that created the alarm
-    sa.Column("to_state", sa.String(16), nullable=False),
-    sa.Column("severity", sa.String(8), nullable=False),
-    sa.Column("actor", sa.String(MAX_USERNAME_CHARS), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("comment", sa.Text),
-    sa.Index("ix_alarm_transition_alarm", "alarm_id", "id"),
-)
-
-# Written by monitoring.calls.CallLog; defined here because an alarm's detail shows it.
-call_record_table = sa.Table(
-    "call_record",
-    metadata,
-    sa.Column("id", _ROW_ID, primary_key=True, autoincrement=True),
-    sa.Column("alarm_id", _ROW_ID, sa.ForeignKey("alarm.id"), nullable=False),
-    sa.Column("ts_ms", sa.BigInteger, nullable=False),
-    sa.Column("username", sa.String(MAX_USERNAME_CHARS), nullable=False),
-    sa.Column("contact_name", sa.String(200), nullable=False),
-    sa.Column("contact_role", sa.String(64), nullable=False),
-    sa.Column("phone", sa.String(64), nullable=False),
-    sa.Column("outcome", sa.String(16), nullable=False),
-    sa.Column("note", sa.Text, nullable=False),
-    sa.Index("ix_call_record_alarm", "alarm_id", "id"),
-)
 
 _UPDATABLE = tuple(c.name for c in alarm_table.columns if c.name != "id")
 
@@ -214,20 +143,20 @@ class Alarm:
             "state": self.state,
             "count": self.count,
             "raised_at": iso_utc(self.raised_ms),
-            "cleared_at": _iso(self.cleared_ms),
+            "cleared_at": iso_utc_or_none(self.cleared_ms),
             "value": self.value,
             "message": self.message,
             # Extras, not in contract section 6:
             "last_raised_at": iso_utc(self.last_raised_ms),
             "acked_by": self.acked_by,
-            "acked_at": _iso(self.acked_ms),
-            "shelved_until": _iso(self.shelved_until_ms),
+            "acked_at": iso_utc_or_none(self.acked_ms),
+            "shelved_until": iso_utc_or_none(self.shelved_until_ms),
             "shelve_reason": self.shelve_reason,
             "chattering": self.chattering,
             "escalated": self.escalated_ms is not None,
-            "escalated_at": _iso(self.escalated_ms),
+            "escalated_at": iso_utc_or_none(self.escalated_ms),
             "disposition": self.disposition,
-            "closed_at": _iso(self.closed_ms),
+            "closed_at": iso_utc_or_none(self.closed_ms),
             "message_key": self.message_key,
             "params": dict(self.params),
         }
@@ -947,7 +876,3 @@ def _fetch(conn: sa.Connection, query: sa.Select, ordered_by: sa.Table | None = 
     if ordered_by is not None:
         query = query.order_by(ordered_by.c.id)
     return list(conn.execute(query).mappings())
-
-
-def _iso(ts_ms: int | None) -> str | None:
-    return None if ts_ms is None else iso_utc(ts_ms)

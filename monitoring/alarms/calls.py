@@ -13,37 +13,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from monitoring.alarms.book import (
-    MAX_USERNAME_CHARS,
     AlarmNotFound,
-    alarm_table,
     call_json,
-    call_record_table,
     check_text,
     check_username,
     writing,
 )
-from monitoring.db.database import Database, clean_text, metadata
-from monitoring.books.intake_log import iso_utc
+from monitoring.clock import iso_utc
+from monitoring.db.database import Database, clean_text
+from monitoring.db.schema import alarm_table, call_record_table, contact_lookup_table
 
 CALL_OUTCOMES: tuple[str, ...] = ("reached", "no_answer", "wrong_number", "other")
 MAX_NOTE_CHARS = 2000
 MAX_CONTACT_NAME_CHARS = 200
 MAX_CONTACT_FIELD_CHARS = 64  # role and phone
 MAX_RECENT = 1000
-
-_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-contact_lookup_table = sa.Table(
-    "contact_lookup",
-    metadata,
-    sa.Column("id", _ROW_ID, primary_key=True, autoincrement=True),
-    sa.Column("ts_ms", sa.BigInteger, nullable=False),
-    sa.Column("username", sa.String(MAX_USERNAME_CHARS), nullable=False),
-    sa.Column("enterprise", sa.String(64), nullable=False),
-    sa.Column("alarm_id", _ROW_ID, sa.ForeignKey("alarm.id")),  # NULL: not from an alarm
-    sa.Index("ix_contact_lookup_ts", "ts_ms"),
-    sa.Index("ix_contact_lookup_enterprise", "enterprise", "ts_ms"),
-)
 
 
 class CallLog:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from monitoring.alarms.model import AlarmSignal
-from monitoring.ingest.pipeline import StoredBatch
+from monitoring.records import StoredBatch
 
 log = logging.getLogger(__name__)
 

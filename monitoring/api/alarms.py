@@ -9,9 +9,10 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from monitoring.alarms.model import SEVERITIES
 from monitoring.alarms.book import AlarmError, AlarmNotFound
+from monitoring.alarms.model import SEVERITIES
 from monitoring.books.permit_reports import permit_from_report
+from monitoring.clock import iso_utc
 from monitoring.records import MessageRejected, is_valid_id
 from monitoring.registry.roster import contacts_in_call_order
 
@@ -248,8 +249,6 @@ def _change(action: Callable[[], Any]) -> Response:
 
 def permit_json(p: Any) -> dict:
     """Return a permit as the API shows it."""
-    from monitoring.books.intake_log import iso_utc
-
     return {
         "enterprise": p.enterprise,
         "site": p.site,
@@ -268,8 +267,6 @@ def permit_json(p: Any) -> dict:
 
 def site_latest(ctx: AlarmApiContext, enterprise: str, site: str) -> dict:
     """Return the latest value of every sensor and zone of a site, with registry details."""
-    from monitoring.books.intake_log import iso_utc
-
     registry = ctx.registry()
     reg_site = registry.site(enterprise, site) if registry else None
     sensors = {r.sensor: r for r in ctx.store.latest_readings(enterprise, site)}

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from monitoring.db.database import Database
 from monitoring.books.intake_log import (
     GatewayBook,
     PermitBook,
@@ -16,6 +15,7 @@ from monitoring.books.intake_log import (
     UnregisteredSensors,
     WorkerBoard,
 )
+from monitoring.db.database import Database
 from monitoring.records import GatewayStatus, Permit, Rejection
 
 STORE_REJECTED_TOPIC = "(store)"

@@ -12,107 +12,34 @@ import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from monitoring.db.database import Database, clean_text, metadata, upsert
+from monitoring.clock import iso_utc
+from monitoring.db.database import Database, clean_text, upsert
+from monitoring.db.schema import (
+    MAX_CODE_CHARS,
+    MAX_FREE_TEXT_CHARS,
+    MAX_TOPIC_CHARS,
+    MAX_WORKER_ID_CHARS,
+    gateway_status_table,
+    ingest_worker_table,
+    permit_table,
+    reject_count_table,
+    rejected_message_table,
+    unregistered_sensor_table,
+)
 from monitoring.records import GatewayStatus, Permit, Rejection
 
-MAX_TOPIC_CHARS = 1024
 MAX_PAYLOAD_BYTES = 4096  # contract: keep the first 4 KiB of a rejected payload
 MAX_REASON_CHARS = 1000
-MAX_CODE_CHARS = 32
-MAX_FREE_TEXT_CHARS = 200  # permit level and supervisor: free text from the gateway
 MAX_RECENT = 1000
 MAX_UNREGISTERED_LIST = 5000
-MAX_WORKER_ID_CHARS = 64
 PRUNE_EVERY = 1000  # inserts between two prunes of the reject log, per RejectLog
 
 Clock = Callable[[], float]
 _PERMIT_FIELDS = tuple(f.name for f in fields(Permit))
-# Id columns hold identifiers already checked against the contract's pattern (<= 64 chars).
-_ID = sa.String(64)
-# SQLite only makes INTEGER PRIMARY KEY an autoincrementing rowid.
-_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-rejected_message_table = sa.Table(
-    "rejected_message",
-    metadata,
-    sa.Column("id", _ROW_ID, primary_key=True, autoincrement=True),
-    sa.Column("received_ms", sa.BigInteger, nullable=False),
-    sa.Column("topic", sa.String(MAX_TOPIC_CHARS), nullable=False),
-    sa.Column("payload", sa.LargeBinary, nullable=False),
-    sa.Column("code", sa.String(MAX_CODE_CHARS), nullable=False),
-    sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("size", sa.Integer, nullable=False),
-    # Ids are never reused after pruning, so "newest first" stays "highest id first".
-    sqlite_autoincrement=True,
-)
-
-reject_count_table = sa.Table(
-    "reject_count",
-    metadata,
-    sa.Column("code", sa.String(MAX_CODE_CHARS), primary_key=True),
-    sa.Column("count", sa.BigInteger, nullable=False),
-)
-
-permit_table = sa.Table(
-    "permit",
-    metadata,
-    sa.Column("enterprise", _ID, primary_key=True),
-    sa.Column("site", _ID, primary_key=True),
-    sa.Column("permit", _ID, primary_key=True),
-    sa.Column("type", sa.String(32), nullable=False),
-    sa.Column("zone", _ID, nullable=False),
-    sa.Column("start_ms", sa.BigInteger, nullable=False),
-    sa.Column("end_ms", sa.BigInteger, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("level", sa.String(MAX_FREE_TEXT_CHARS)),
-    sa.Column("supervisor", sa.String(MAX_FREE_TEXT_CHARS)),
-    sa.Column("workers", sa.Integer),
-    sa.Column("reported_ms", sa.BigInteger, nullable=False),
-    sa.Column("updated_ms", sa.BigInteger, nullable=False),
-    sa.Index("ix_permit_zone_start", "enterprise", "site", "zone", "start_ms"),
-)
-
-gateway_status_table = sa.Table(
-    "gateway_status",
-    metadata,
-    sa.Column("enterprise", _ID, primary_key=True),
-    sa.Column("site", _ID, primary_key=True),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("ts_ms", sa.BigInteger, nullable=False),
-    sa.Column("updated_ms", sa.BigInteger, nullable=False),
-)
-
-unregistered_sensor_table = sa.Table(
-    "unregistered_sensor",
-    metadata,
-    sa.Column("enterprise", _ID, primary_key=True),
-    sa.Column("site", _ID, primary_key=True),
-    sa.Column("sensor", _ID, primary_key=True),
-    sa.Column("first_seen_ms", sa.BigInteger, nullable=False),
-    sa.Column("last_seen_ms", sa.BigInteger, nullable=False),
-    sa.Column("count", sa.BigInteger, nullable=False),
-    sa.Index("ix_unregistered_sensor_last_seen", "last_seen_ms"),
-)
-
-ingest_worker_table = sa.Table(
-    "ingest_worker",
-    metadata,
-    sa.Column("worker_id", sa.String(MAX_WORKER_ID_CHARS), primary_key=True),
-    sa.Column("started_ms", sa.BigInteger, nullable=False),
-    sa.Column("heartbeat_ms", sa.BigInteger, nullable=False),
-    sa.Column("state", sa.Text, nullable=False),
-)
-
-
-def iso_utc(ts_ms: int) -> str:
-    """Format epoch milliseconds as an ISO 8601 UTC time, e.g. 2026-11-29T01:00:00.000Z."""
-    moment = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _clamp(limit: int, most: int) -> int:

@@ -15,30 +15,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from monitoring.db.database import Database, clean_text, metadata
+from monitoring.db.database import Database, clean_text
+from monitoring.db.schema import (
+    MAX_USERNAME_CHARS,
+    permit_recording_table,
+)
 from monitoring.edge.protocol import DEFAULT_ROOT, parse_message
 from monitoring.records import MessageRejected, Permit, is_valid_id
 
 MAX_NOTE_CHARS = 1000
-MAX_USERNAME_CHARS = 64
 
 _NOT_PAYLOAD = frozenset({"enterprise", "site", "note"})
-
-_ROW_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-permit_recording_table = sa.Table(
-    "permit_recording",
-    metadata,
-    sa.Column("id", _ROW_ID, primary_key=True, autoincrement=True),
-    sa.Column("enterprise", sa.String(64), nullable=False),
-    sa.Column("site", sa.String(64), nullable=False),
-    sa.Column("permit", sa.String(64), nullable=False),
-    sa.Column("username", sa.String(MAX_USERNAME_CHARS), nullable=False),
-    sa.Column("recorded_ms", sa.BigInteger, nullable=False),
-    sa.Column("reported_ms", sa.BigInteger, nullable=False),  # the Permit's reported_ms
-    sa.Column("note", sa.Text, nullable=False),
-    sa.Index("ix_permit_recording_key", "enterprise", "site", "permit", "id"),
-)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The relational store shared by ingest and web processes: engine, schema and its version.
 
-SQLite (one file, WAL) by default, PostgreSQL in production. Tables are SQLAlchemy Core
-`Table` objects on the module-level `metadata`; modules that define tables must be
-imported before `Database.start()` creates the missing ones. Times are epoch milliseconds.
+SQLite (one file, WAL) by default, PostgreSQL in production. Every table is declared in
+`monitoring.db.schema`, so `Database.start()` creates the same schema whatever else the
+process imported. Times are epoch milliseconds.
 """
 
 from __future__ import annotations
@@ -17,6 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 
+from monitoring.db.schema import (
+    metadata,
+    schema_version_table,
+)
+
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SQLITE_BUSY_TIMEOUT_S = 30.0
 SQLITE_WAL_RETRY_S = 0.02  # several processes share one file; writers wait, not fail
@@ -30,15 +35,6 @@ Migration = Callable[[sa.Connection], None]
 # MIGRATIONS[n] brings an existing schema from version n - 1 to n, inside the start-up
 # transaction. New tables need no migration: `create_all` adds them before migrations run.
 MIGRATIONS: Mapping[int, Migration] = MappingProxyType({})
-
-metadata = sa.MetaData()
-
-schema_version_table = sa.Table(
-    "schema_version",
-    metadata,
-    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("applied_ms", sa.BigInteger, nullable=False),
-)
 
 
 class SchemaTooNew(RuntimeError):

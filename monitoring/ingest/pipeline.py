@@ -26,6 +26,7 @@ from monitoring.records import (
     Permit,
     PresenceCount,
     Reading,
+    StoredBatch,
 )
 from monitoring.storage.base import RecordStore, StoreRejected, StoreUnavailable
 
@@ -70,16 +71,6 @@ class _Batch:
     @property
     def points(self) -> int:
         return len(self.readings) + len(self.presence)
-
-
-@dataclass(frozen=True)
-class StoredBatch:
-    """What listeners (the rule engine) receive after a batch is durable."""
-
-    readings: Sequence[Reading]
-    presence: Sequence[PresenceCount]
-    permits: Sequence[Permit]
-    statuses: Sequence[GatewayStatus]
 
 
 class IntakePipeline:

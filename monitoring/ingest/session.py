@@ -18,9 +18,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from monitoring.ingest.pipeline import IntakePipeline
-from monitoring.ingest.mqtt_client import BufferedClient
 from monitoring.edge.protocol import subscription_filter
+from monitoring.ingest.mqtt_client import BufferedClient
+from monitoring.ingest.pipeline import IntakePipeline
 
 log = logging.getLogger(__name__)
 

@@ -25,8 +25,7 @@ from itertools import groupby
 from operator import attrgetter
 
 from monitoring.alarms.model import SEVERITIES, AlarmSignal
-from monitoring.ingest.pipeline import StoredBatch
-from monitoring.records import Permit
+from monitoring.records import Permit, StoredBatch
 from monitoring.registry.model import Registry, Site
 from monitoring.rules.base import SiteRule
 from monitoring.rules.catalog import RULES

@@ -18,8 +18,7 @@ from typing import Any
 
 import flask
 
-from monitoring.views.console import local_time
-from monitoring.views.common import PageView
+from monitoring.clock import local_time
 from monitoring.users import (
     ROLES,
     USERNAME_PATTERN,
@@ -32,6 +31,7 @@ from monitoring.users import (
     UserNotFound,
     check_password,
 )
+from monitoring.views.common import PageView
 
 CONFIG_KEY = "HAZWATCH_ADMIN"
 REJECT_ROWS = 300
@@ -521,8 +521,8 @@ class AdminView(PageView):
 
 def install(server: flask.Flask, rt: Any) -> None:
     """Make the admin page's read model, built from the runtime's parts, available to callbacks."""
-    from wiring import runtime
     from monitoring.views import wall as wall_view
+    from wiring import runtime
 
     AdminView(
         users=rt.users,

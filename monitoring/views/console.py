@@ -10,9 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import flask
 
@@ -23,8 +21,9 @@ from monitoring.alarms.model import (
     RULE_SPECIAL_OPERATION,
     SEVERITY_RANK,
 )
-from monitoring.views.common import DEFAULT_TZ, PageView
+from monitoring.clock import iso_to_ms, local_time
 from monitoring.registry.roster import contacts_in_call_order, role_title
+from monitoring.views.common import DEFAULT_TZ, PageView
 
 CONFIG_KEY = "HAZWATCH_CONSOLE"
 TREND_BEFORE_MS = 15 * 60_000  # the trend starts this long before the alarm was raised
@@ -164,23 +163,6 @@ class AlarmDetail:
 def can_act(user: Any) -> bool:
     """Tell whether a signed-in user may see phones and act on alarms (inspector or admin)."""
     return bool(user is not None and user.can("inspector"))
-
-
-def local_time(ts_ms: int | None, tz: str) -> str:
-    """Return epoch ms as local wall-clock text in the registry's timezone ('' for None)."""
-    if ts_ms is None:
-        return ""
-    return datetime.fromtimestamp(ts_ms / 1000, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def iso_to_ms(text: str | None) -> int | None:
-    """Return epoch ms of an ISO 8601 time as the alarm book writes it."""
-    if not text:
-        return None
-    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp() * 1000)
 
 
 def display_name(obj: Any, fallback: str, lang: str) -> str:

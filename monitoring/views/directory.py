@@ -16,11 +16,12 @@ from typing import Any
 
 import flask
 
-from monitoring.alarms.model import SEVERITY_RANK
 from monitoring.alarms.book import MAX_LIST
-from monitoring.views.console import ContactRow, contact_rows, display_name, local_time
-from monitoring.views.common import PageView
+from monitoring.alarms.model import SEVERITY_RANK
+from monitoring.clock import local_time
 from monitoring.registry.roster import contacts_in_call_order, role_title
+from monitoring.views.common import PageView
+from monitoring.views.console import ContactRow, contact_rows, display_name
 
 CONFIG_KEY = "HAZWATCH_DIRECTORY"
 NO_REGION = ""  # the region filter's value for enterprises the registry gives no region

@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 
 import flask
 
-from monitoring.views.console import display_name, local_time
-from monitoring.views.directory import RestrictionRow, restriction_rows
-from monitoring.views.common import DEFAULT_TZ, PageView
 from monitoring.books.permit_reports import PermitRecordings, Recording, permit_from_report
+from monitoring.clock import local_time
 from monitoring.records import MessageRejected, Permit
+from monitoring.views.common import DEFAULT_TZ, PageView
+from monitoring.views.console import display_name
+from monitoring.views.directory import RestrictionRow, restriction_rows
 
 CONFIG_KEY = "HAZWATCH_PERMITS"
 RECENT_MS = 24 * 3600 * 1000  # ended permits stay listed this long

@@ -6,9 +6,9 @@ from dash import html
 
 from layouts import ids, permits
 from layouts.i18n import TEXT
+from monitoring.records import PERMIT_STATUSES, PERMIT_TYPES
 from monitoring.views.directory import RestrictionRow
 from monitoring.views.permits import STATES, PermitRow
-from monitoring.records import PERMIT_STATUSES, PERMIT_TYPES
 from tests.layouts.test_console import find, texts
 from tests.layouts.test_directory import INSPECTOR, VIEWER, assert_renderable, walk
 

@@ -11,8 +11,9 @@ from dash import Patch, dcc, html
 
 from callbacks.site import whole_or_patch
 from layouts import ids, site, site_charts
-from monitoring.views import site as sv
+from monitoring.clock import local_dt
 from monitoring.registry.model import parse_registry
+from monitoring.views import site as sv
 from monitoring.views.site import (
     AlarmMark,
     PermitSpan,
@@ -145,8 +146,8 @@ def test_trend_spans_the_whole_window_even_when_data_covers_part_of_it():
     bounds = [t for t in fig.data if not t.name]
     assert len(bounds) == 1 and bounds[0].marker.opacity == 0
     assert list(bounds[0].x) == [
-        site_charts.local_dt(w.start_ms, TZ),
-        site_charts.local_dt(w.end_ms, TZ),
+        local_dt(w.start_ms, TZ),
+        local_dt(w.end_ms, TZ),
     ]
 
 
@@ -162,7 +163,7 @@ def test_trend_without_sensors_or_data_says_so():
 
 
 def test_times_are_shown_in_the_registry_timezone():
-    assert site_charts.local_dt(NOW, TZ) == datetime(2026, 11, 28, 10, 0)
+    assert local_dt(NOW, TZ) == datetime(2026, 11, 28, 10, 0)
 
 
 # -- people and permits --------------------------------------------------------------------
@@ -203,8 +204,8 @@ def test_people_chart_draws_max_people_marks_the_excess_and_shades_each_permit()
     assert [s.y0 for s in lines] == [2]
     rects = [s for s in fig.layout.shapes if s.type == "rect"]
     assert [(r.x0, r.x1) for r in rects] == [
-        (site_charts.local_dt(w.start_ms, TZ), site_charts.local_dt(w.end_ms, TZ)),  # clipped
-        (site_charts.local_dt(NOW - 1_200_000, TZ), site_charts.local_dt(NOW - 600_000, TZ)),
+        (local_dt(w.start_ms, TZ), local_dt(w.end_ms, TZ)),  # clipped
+        (local_dt(NOW - 1_200_000, TZ), local_dt(NOW - 600_000, TZ)),
     ]
     assert rects[0].opacity > rects[1].opacity  # an approved permit stands out
     labels = {a.text for a in fig.layout.annotations}

@@ -8,7 +8,6 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from monitoring.alarms.model import DISPOSITIONS, SEVERITIES, AlarmSignal
 from monitoring.alarms.book import (
     AlarmBook,
     AlarmError,
@@ -17,6 +16,7 @@ from monitoring.alarms.book import (
     alarm_transition_table,
 )
 from monitoring.alarms.calls import CallLog
+from monitoring.alarms.model import DISPOSITIONS, SEVERITIES, AlarmSignal
 from monitoring.db.database import Database
 
 T0 = 1_764_381_600_000  # 2025-11-29T02:00:00Z

@@ -8,15 +8,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from monitoring.db import database as database_module
 from monitoring.books import intake_log
-from monitoring.db.database import (
-    SCHEMA_VERSION,
-    Database,
-    SchemaTooNew,
-    normalise_url,
-    schema_version_table,
-)
 from monitoring.books.intake_log import (
     GatewayBook,
     PermitBook,
@@ -24,6 +16,15 @@ from monitoring.books.intake_log import (
     RejectLog,
     UnregisteredSensors,
     WorkerBoard,
+)
+from monitoring.db import database as database_module
+from monitoring.db import schema
+from monitoring.db.database import (
+    SCHEMA_VERSION,
+    Database,
+    SchemaTooNew,
+    normalise_url,
+    schema_version_table,
 )
 from monitoring.records import GatewayStatus, Permit, Rejection
 
@@ -320,8 +321,8 @@ def test_permit_free_text_is_made_storable(db) -> None:
     book.upsert_many([make_permit(supervisor="W\x00" + "q" * 500, level="1" * 300)])
     stored = book.get("ent", "main", "DH-1")
     assert stored.supervisor.startswith("W\ufffdqq")
-    assert len(stored.supervisor) == intake_log.MAX_FREE_TEXT_CHARS
-    assert len(stored.level) == intake_log.MAX_FREE_TEXT_CHARS
+    assert len(stored.supervisor) == schema.MAX_FREE_TEXT_CHARS
+    assert len(stored.level) == schema.MAX_FREE_TEXT_CHARS
 
 
 def test_permit_list_filters(db) -> None:

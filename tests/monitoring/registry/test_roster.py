@@ -9,7 +9,13 @@ import pytest
 import yaml
 
 from monitoring.registry.model import Contact, Enterprise, load_registry, parse_registry
-from monitoring.registry.roster import Shift, contacts_in_call_order, on_duty_at, parse_shift, role_title
+from monitoring.registry.roster import (
+    Shift,
+    contacts_in_call_order,
+    on_duty_at,
+    parse_shift,
+    role_title,
+)
 from tests.monitoring.registry.test_registry import CONTRACT_YAML, EXAMPLE_FILE
 
 WEEKDAYS = frozenset(range(5))

@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from monitoring.alarms.model import AlarmSignal
-from monitoring.ingest.pipeline import StoredBatch
-from monitoring.records import GatewayStatus, Permit, PresenceCount, Reading
+from monitoring.records import GatewayStatus, Permit, PresenceCount, Reading, StoredBatch
 from monitoring.registry.model import Registry, parse_registry
 from monitoring.rules.engine import RuleEngine
 

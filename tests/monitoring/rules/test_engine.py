@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from monitoring.alarms.model import AlarmSignal
 from monitoring.alarms.book import AlarmBook
+from monitoring.alarms.model import AlarmSignal
 from monitoring.db.database import Database
 from monitoring.records import Reading
 from monitoring.registry.model import parse_registry

@@ -6,6 +6,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from monitoring.books.intake_log import RejectedMessage, RejectLog, UnregisteredSensors
+from monitoring.db.database import Database
+from monitoring.records import Rejection
+from monitoring.registry.model import parse_registry
+from monitoring.users import AuditLog, User, UserBook
 from monitoring.views.admin import (
     AdminError,
     AdminView,
@@ -17,11 +22,6 @@ from monitoring.views.admin import (
     unregistered_rows,
     user_rows,
 )
-from monitoring.db.database import Database
-from monitoring.books.intake_log import RejectedMessage, RejectLog, UnregisteredSensors
-from monitoring.records import Rejection
-from monitoring.registry.model import parse_registry
-from monitoring.users import AuditLog, User, UserBook
 from monitoring.web.session import SessionUser
 
 T0 = 1_764_381_600_000  # 2025-11-29T02:00:00Z = 10:00 in Asia/Shanghai
@@ -310,9 +310,9 @@ class RecordingAlarmService:
 
 
 def test_runtime_reload_swaps_the_registry_for_intake_and_rules(tmp_path) -> None:
-    from wiring.runtime import Runtime, reload_registry
     from monitoring.settings import Settings
     from tests.e2e_support import write_registry
+    from wiring.runtime import Runtime, reload_registry
 
     path = write_registry(tmp_path)
     rt = Runtime(Settings(registry=path, data_dir=tmp_path))

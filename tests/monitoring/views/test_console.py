@@ -9,15 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from monitoring.views import console as cv
-from monitoring.alarms.model import AlarmSignal
 from monitoring.alarms.book import AlarmBook
 from monitoring.alarms.calls import CallLog, ContactLookups
-from monitoring.db.database import Database
+from monitoring.alarms.model import AlarmSignal
 from monitoring.books.intake_log import PermitBook
+from monitoring.db.database import Database
 from monitoring.records import Permit, PresenceCount, Reading
 from monitoring.registry.model import parse_registry
 from monitoring.storage.embedded import EmbeddedStore
+from monitoring.views import console as cv
 from tests.e2e_support import REGISTRY_YAML
 from tests.factories import Clock
 

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from monitoring.views import directory as dv
-from monitoring.alarms.model import AlarmSignal
 from monitoring.alarms.book import AlarmBook
 from monitoring.alarms.calls import ContactLookups
+from monitoring.alarms.model import AlarmSignal
 from monitoring.registry.model import parse_registry
+from monitoring.views import directory as dv
 from tests.e2e_support import REGISTRY_YAML
 from tests.factories import Clock
 

@@ -10,11 +10,11 @@ import pytest
 import yaml
 
 from monitoring.books import permit_reports
-from monitoring.views import permits as pv
 from monitoring.books.intake_log import PermitBook
 from monitoring.edge.protocol import parse_message
 from monitoring.records import MessageRejected, Permit
 from monitoring.registry.model import parse_registry
+from monitoring.views import permits as pv
 from tests.e2e_support import REGISTRY_YAML
 from tests.factories import Clock
 

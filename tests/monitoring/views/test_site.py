@@ -9,14 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from monitoring.views import site as sv
-from monitoring.alarms.model import AlarmSignal
 from monitoring.alarms.book import AlarmBook
-from monitoring.db.database import Database
+from monitoring.alarms.model import AlarmSignal
 from monitoring.books.intake_log import GatewayBook, PermitBook
+from monitoring.db.database import Database
 from monitoring.records import GatewayStatus, Permit, PresenceCount, Reading
 from monitoring.registry.model import parse_registry
 from monitoring.storage.embedded import EmbeddedStore
+from monitoring.views import site as sv
 from tests.e2e_support import REGISTRY_YAML
 from tests.factories import Clock
 

@@ -7,8 +7,8 @@ import threading
 import pytest
 import yaml
 
-from monitoring.alarms.model import AlarmSignal
 from monitoring.alarms.book import AlarmBook
+from monitoring.alarms.model import AlarmSignal
 from monitoring.db.database import Database
 from monitoring.records import Reading
 from monitoring.registry.model import parse_registry
