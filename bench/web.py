@@ -124,7 +124,7 @@ def fill_stores(
 
 def alarm_signal(enterprise: str, site: str, sensor: str, severity: str, ts_ms: int):
     """Return a limit alarm as the rule engine raises it."""
-    from monitoring.alarms.model import AlarmSignal
+    from monitoring.signals import AlarmSignal
 
     level = "high_high" if severity == "red" else "high"
     limit = 85.0 if level == "high_high" else 42.0

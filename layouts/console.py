@@ -15,9 +15,8 @@ from layouts.alarm_text import alarm_message
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
 from layouts.wall import rule_text, site_href
-from monitoring.alarms.calls import CALL_OUTCOMES
-from monitoring.alarms.model import DISPOSITIONS, SEVERITY_RANK
 from monitoring.clock import local_dt
+from monitoring.signals import CALL_OUTCOMES, DISPOSITIONS, SEVERITY_RANK
 from monitoring.views.console import AlarmDetail, AlarmRow, ContactRow, PermitRow, Trend, source_id
 
 REFRESH_MS = 3000

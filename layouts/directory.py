@@ -15,7 +15,7 @@ from dash import dcc, html
 from layouts import ids
 from layouts.console import grid_options, phone_href
 from layouts.i18n import t
-from monitoring.alarms.model import SEVERITY_RANK
+from monitoring.signals import SEVERITY_RANK
 from monitoring.views.console import ContactRow
 from monitoring.views.directory import (
     NO_REGION,

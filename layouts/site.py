@@ -19,8 +19,8 @@ from layouts.alarm_text import format_number, format_quantity
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
 from layouts.site_charts import permit_text
-from monitoring.alarms.model import SEVERITIES
 from monitoring.clock import local_time
+from monitoring.signals import SEVERITIES
 from monitoring.views import site as site_view
 from monitoring.views.site import (
     DEFAULT_WINDOW,

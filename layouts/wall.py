@@ -16,7 +16,7 @@ from layouts import ids
 from layouts.alarm_text import alarm_message
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
-from monitoring.alarms.model import SEVERITIES, SEVERITY_RANK
+from monitoring.signals import SEVERITIES, SEVERITY_RANK
 from monitoring.views.wall import EnterpriseTile, FeedItem, WallSnapshot
 
 REFRESH_MS = 1500  # + the read model cache (0.5 s): a new alarm shows within 2 s

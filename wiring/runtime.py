@@ -65,8 +65,8 @@ def start_storage(rt: Runtime) -> None:
     from monitoring.alarms.calls import CallLog, ContactLookups
     from monitoring.books.intake import IntakeBooks
     from monitoring.books.permit_reports import PermitRecordings
+    from monitoring.books.users import UserBook
     from monitoring.db.database import Database
-    from monitoring.users import UserBook
 
     s = rt.settings
     s.data_dir.mkdir(parents=True, exist_ok=True)

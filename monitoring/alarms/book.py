@@ -25,15 +25,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from monitoring.alarms.model import (
-    DISPOSITIONS,
-    OPEN_STATES,
-    SEVERITIES,
-    SEVERITY_RANK,
-    STATES,
-    AlarmSignal,
-    worse,
-)
 from monitoring.clock import iso_utc, iso_utc_or_none
 from monitoring.db.database import Database, clean_text, upsert
 from monitoring.db.schema import (
@@ -43,6 +34,15 @@ from monitoring.db.schema import (
     alarm_table,
     alarm_transition_table,
     call_record_table,
+)
+from monitoring.signals import (
+    DISPOSITIONS,
+    OPEN_STATES,
+    SEVERITIES,
+    SEVERITY_RANK,
+    STATES,
+    AlarmSignal,
+    worse,
 )
 
 ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLOSED, SHELVED = STATES

@@ -22,8 +22,8 @@ from monitoring.alarms.book import (
 from monitoring.clock import iso_utc
 from monitoring.db.database import Database, clean_text
 from monitoring.db.schema import alarm_table, call_record_table, contact_lookup_table
+from monitoring.signals import CALL_OUTCOMES
 
-CALL_OUTCOMES: tuple[str, ...] = ("reached", "no_answer", "wrong_number", "other")
 MAX_NOTE_CHARS = 2000
 MAX_CONTACT_NAME_CHARS = 200
 MAX_CONTACT_FIELD_CHARS = 64  # role and phone

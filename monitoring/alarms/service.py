@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from monitoring.alarms.model import AlarmSignal
 from monitoring.records import StoredBatch
+from monitoring.signals import AlarmSignal
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from monitoring.alarms.book import AlarmError, AlarmNotFound
-from monitoring.alarms.model import SEVERITIES
 from monitoring.books.permit_reports import permit_from_report
 from monitoring.clock import iso_utc
 from monitoring.records import MessageRejected, is_valid_id
 from monitoring.registry.roster import contacts_in_call_order
+from monitoring.signals import SEVERITIES
 
 
 @dataclass

@@ -10,7 +10,8 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from monitoring.users import AuditLog, User, UserBook, UserError
+from monitoring.books.users import AuditLog, UserBook
+from monitoring.users import User, UserError
 
 HEARTBEAT_FRESH_S = 30.0  # an ingest worker silent longer than this is reported stale
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from monitoring.alarms.model import RULE_BAD_DATA, AlarmSignal
 from monitoring.records import Reading
 from monitoring.rules.base import SiteRule, format_duration
 from monitoring.rules.context import SiteContext
 from monitoring.rules.severity import SEVERITY_TABLE
+from monitoring.signals import RULE_BAD_DATA, AlarmSignal
 
 SEVERITY_BAD = SEVERITY_TABLE["bad_data.bad_quality"]
 

@@ -14,8 +14,8 @@ from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
 
-from monitoring.alarms.model import SEVERITY_RANK, AlarmSignal
 from monitoring.records import GatewayStatus, Permit, PresenceCount, Reading
+from monitoring.signals import SEVERITY_RANK, AlarmSignal
 
 if TYPE_CHECKING:
     from monitoring.rules.context import SiteContext

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from itertools import groupby
 from operator import attrgetter
 
-from monitoring.alarms.model import SEVERITIES, AlarmSignal
 from monitoring.records import Permit, StoredBatch
 from monitoring.registry.model import Registry, Site
 from monitoring.rules.base import SiteRule
 from monitoring.rules.catalog import RULES
 from monitoring.rules.context import OperationInProgress, SiteContext
+from monitoring.signals import SEVERITIES, AlarmSignal
 
 AlarmKey = tuple[str, str, str, str]  # (enterprise, site, source, rule)
 

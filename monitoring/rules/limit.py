@@ -22,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from monitoring.alarms.model import RULE_LIMIT, AlarmSignal
 from monitoring.records import PresenceCount, Reading
 from monitoring.registry.model import Sensor
 from monitoring.rules.base import LevelDebounce, Limits, SiteRule, format_number
 from monitoring.rules.context import SiteContext
 from monitoring.rules.severity import SEVERITY_TABLE
+from monitoring.signals import RULE_LIMIT, AlarmSignal
 
 GAS_KIND_PREFIX = "gas_"
 SEVERITY_EXPOSED = SEVERITY_TABLE["limit.exposed"]

@@ -20,11 +20,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 
-from monitoring.alarms.model import RULE_LOST_COMM, AlarmSignal
 from monitoring.records import GatewayStatus, Reading
 from monitoring.rules.base import SiteRule, format_duration
 from monitoring.rules.context import SiteContext
 from monitoring.rules.severity import SEVERITY_TABLE
+from monitoring.signals import RULE_LOST_COMM, AlarmSignal
 
 GATEWAY_SOURCE = "gateway"
 SEVERITY_SENSOR = SEVERITY_TABLE["lost_comm.sensor"]

@@ -10,10 +10,10 @@ to `special_operation` (one situation, one alarm).
 
 from __future__ import annotations
 
-from monitoring.alarms.model import RULE_PEOPLE
 from monitoring.registry.model import Zone
 from monitoring.rules.base import format_duration
 from monitoring.rules.zones import Verdict, ZoneRule, ZoneState
+from monitoring.signals import RULE_PEOPLE
 
 
 class PeopleRule(ZoneRule):

@@ -17,10 +17,10 @@ Times of day in messages are in the registry's timezone.
 
 from __future__ import annotations
 
-from monitoring.alarms.model import RULE_SPECIAL_OPERATION
 from monitoring.registry.model import Zone
 from monitoring.rules.base import format_duration
 from monitoring.rules.zones import Verdict, ZoneRule, ZoneState
+from monitoring.signals import RULE_SPECIAL_OPERATION
 
 
 class SpecialOperationRule(ZoneRule):

@@ -17,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
-from monitoring.alarms.model import AlarmSignal
 from monitoring.records import Permit, PresenceCount
 from monitoring.registry.model import Zone
 from monitoring.rules.base import OnDelay, SiteRule
 from monitoring.rules.context import SiteContext
 from monitoring.rules.severity import SEVERITY_TABLE
+from monitoring.signals import AlarmSignal
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,15 +18,14 @@ from typing import Any
 
 import flask
 
+from monitoring.books.users import AuditLog, UserBook
 from monitoring.clock import local_time
 from monitoring.users import (
     ROLES,
     USERNAME_PATTERN,
     AuditEntry,
-    AuditLog,
     LastAdminError,
     User,
-    UserBook,
     UserError,
     UserNotFound,
     check_password,

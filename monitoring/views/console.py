@@ -14,15 +14,15 @@ from typing import Any
 
 import flask
 
-from monitoring.alarms.model import (
+from monitoring.clock import iso_to_ms, local_time
+from monitoring.registry.roster import contacts_in_call_order, role_title
+from monitoring.signals import (
     RULE_LIMIT,
     RULE_LOST_COMM,
     RULE_PEOPLE,
     RULE_SPECIAL_OPERATION,
     SEVERITY_RANK,
 )
-from monitoring.clock import iso_to_ms, local_time
-from monitoring.registry.roster import contacts_in_call_order, role_title
 from monitoring.views.common import DEFAULT_TZ, PageView
 
 CONFIG_KEY = "HAZWATCH_CONSOLE"

@@ -17,9 +17,9 @@ from typing import Any
 import flask
 
 from monitoring.alarms.book import MAX_LIST
-from monitoring.alarms.model import SEVERITY_RANK
 from monitoring.clock import local_time
 from monitoring.registry.roster import contacts_in_call_order, role_title
+from monitoring.signals import SEVERITY_RANK
 from monitoring.views.common import PageView
 from monitoring.views.console import ContactRow, contact_rows, display_name
 

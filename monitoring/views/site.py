@@ -15,7 +15,7 @@ from typing import Any
 
 import flask
 
-from monitoring.alarms.model import SEVERITY_RANK
+from monitoring.signals import SEVERITY_RANK
 from monitoring.views.common import PageView
 
 CONFIG_KEY = "HAZWATCH_SITE"

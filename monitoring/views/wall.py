@@ -15,7 +15,7 @@ from typing import Any
 
 import flask
 
-from monitoring.alarms.model import RULE_SPECIAL_OPERATION, SEVERITY_RANK, worse
+from monitoring.signals import RULE_SPECIAL_OPERATION, SEVERITY_RANK, worse
 
 log = logging.getLogger(__name__)
 

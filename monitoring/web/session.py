@@ -34,7 +34,8 @@ import flask
 import flask_login
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from monitoring.users import User, UserBook
+from monitoring.books.users import UserBook
+from monitoring.users import User
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from layouts.i18n import TEXT, normalise, t
-from monitoring.alarms.model import SEVERITIES
+from monitoring.signals import SEVERITIES
 from monitoring.users import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,8 +16,8 @@ from monitoring.alarms.book import (
     alarm_transition_table,
 )
 from monitoring.alarms.calls import CallLog
-from monitoring.alarms.model import DISPOSITIONS, SEVERITIES, AlarmSignal
 from monitoring.db.database import Database
+from monitoring.signals import DISPOSITIONS, SEVERITIES, AlarmSignal
 
 T0 = 1_764_381_600_000  # 2025-11-29T02:00:00Z
 S = 1000  # one second in ms

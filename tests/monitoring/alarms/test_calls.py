@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pytest
 
 from monitoring.alarms.book import AlarmBook, AlarmNotFound
-from monitoring.alarms.calls import CALL_OUTCOMES, CallLog, ContactLookups
-from monitoring.alarms.model import AlarmSignal
+from monitoring.alarms.calls import CallLog, ContactLookups
 from monitoring.db.database import Database
+from monitoring.signals import CALL_OUTCOMES, AlarmSignal
 
 T0 = 1_764_381_600_000  # 2025-11-29T02:00:00Z
 

@@ -7,10 +7,10 @@ import copy
 from collections.abc import Iterable
 from datetime import datetime
 
-from monitoring.alarms.model import AlarmSignal
 from monitoring.records import GatewayStatus, Permit, PresenceCount, Reading, StoredBatch
 from monitoring.registry.model import Registry, parse_registry
 from monitoring.rules.engine import RuleEngine
+from monitoring.signals import AlarmSignal
 
 S = 1000  # one second in ms
 MIN = 60 * S

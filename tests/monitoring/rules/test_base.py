@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.alarms.model import SEVERITIES
 from monitoring.rules.base import (
     HIGH,
     HIGH_HIGH,
@@ -20,6 +19,7 @@ from monitoring.rules.base import (
 )
 from monitoring.rules.catalog import RULES
 from monitoring.rules.severity import SEVERITY_TABLE
+from monitoring.signals import SEVERITIES
 
 LIMITS = Limits(low_low=5, low=10, high=85, high_high=90, deadband=2)
 

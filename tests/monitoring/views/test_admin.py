@@ -7,10 +7,11 @@ from types import SimpleNamespace
 import pytest
 
 from monitoring.books.intake_log import RejectedMessage, RejectLog, UnregisteredSensors
+from monitoring.books.users import AuditLog, UserBook
 from monitoring.db.database import Database
 from monitoring.records import Rejection
 from monitoring.registry.model import parse_registry
-from monitoring.users import AuditLog, User, UserBook
+from monitoring.users import User
 from monitoring.views.admin import (
     AdminError,
     AdminView,

@@ -11,11 +11,11 @@ import yaml
 
 from monitoring.alarms.book import AlarmBook
 from monitoring.alarms.calls import CallLog, ContactLookups
-from monitoring.alarms.model import AlarmSignal
 from monitoring.books.intake_log import PermitBook
 from monitoring.db.database import Database
 from monitoring.records import Permit, PresenceCount, Reading
 from monitoring.registry.model import parse_registry
+from monitoring.signals import AlarmSignal
 from monitoring.storage.embedded import EmbeddedStore
 from monitoring.views import console as cv
 from tests.e2e_support import REGISTRY_YAML

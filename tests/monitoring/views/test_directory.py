@@ -11,8 +11,8 @@ import yaml
 
 from monitoring.alarms.book import AlarmBook
 from monitoring.alarms.calls import ContactLookups
-from monitoring.alarms.model import AlarmSignal
 from monitoring.registry.model import parse_registry
+from monitoring.signals import AlarmSignal
 from monitoring.views import directory as dv
 from tests.e2e_support import REGISTRY_YAML
 from tests.factories import Clock

@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from monitoring.alarms.book import AlarmBook
-from monitoring.alarms.model import AlarmSignal
 from monitoring.db.database import Database
 from monitoring.records import Reading
 from monitoring.registry.model import parse_registry
+from monitoring.signals import AlarmSignal
 from monitoring.storage.embedded import EmbeddedStore
 from monitoring.views.wall import WallView
 from tests.e2e_support import REGISTRY_YAML

@@ -13,8 +13,8 @@ import pytest
 from dash import Input, Output, html
 
 from layouts.login import login_page
+from monitoring.books.users import UserBook
 from monitoring.db.database import Database
-from monitoring.users import UserBook
 from monitoring.web.session import (
     LOGIN_FAILURES_PER_PAIR,
     LoginThrottle,

@@ -6,11 +6,10 @@ import threading
 
 import pytest
 
+from monitoring.books.users import AuditLog, UserBook
 from monitoring.users import (
     MIN_PASSWORD_LENGTH,
-    AuditLog,
     LastAdminError,
-    UserBook,
     UserError,
     UserNotFound,
     check_password,

@@ -24,6 +24,9 @@ DISPOSITIONS: tuple[str, ...] = (
     "other",
 )
 
+# How an inspector's call ended (contract section 6, POST /alarms/{id}/calls).
+CALL_OUTCOMES: tuple[str, ...] = ("reached", "no_answer", "wrong_number", "other")
+
 # Rule names, stable: they are stored with alarms and shown in reports.
 RULE_LIMIT = "limit"
 RULE_LOST_COMM = "lost_comm"
