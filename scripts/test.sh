@@ -27,6 +27,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
 
+# Static checks first: each prints what is wrong and stops the run.
+echo "ruff check, ruff format --check, lint-imports, mypy"
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
+.venv/bin/lint-imports --no-cache --no-logo
+.venv/bin/python -m mypy
+
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?
