@@ -16,7 +16,6 @@ import logging
 import os
 import sys
 import time
-from typing import Any
 
 from monitoring.settings import Settings, SettingsError, add_arguments, load_settings
 from wiring import runtime
@@ -46,102 +45,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def create_web_app(rt: runtime.Runtime) -> Any:
-    """Build the Dash app (sessions, shell, pages) with the API mounted on its Flask server."""
-    import dash
-
-    import callbacks.admin  # noqa: F401  (importing a callbacks module registers its callbacks)
-    import callbacks.console  # noqa: F401
-    import callbacks.directory  # noqa: F401
-    import callbacks.permits  # noqa: F401
-    import callbacks.shell  # noqa: F401
-    import callbacks.site  # noqa: F401
-    import callbacks.wall  # noqa: F401
-    from layouts import shell
-    from layouts.login import login_page
-    from monitoring.api.alarms import AlarmApiContext, alarm_routes
-    from monitoring.api.core import ApiContext, create_api, health_report
-    from monitoring.views import admin as admin_view
-    from monitoring.views import directory as directory_view
-    from monitoring.views import permits as permits_view
-    from monitoring.views import site as site_view
-    from monitoring.views.console import ConsoleView
-    from monitoring.views.wall import WallView
-    from monitoring.web.session import install_sessions, load_secret_key
-
-    app = dash.Dash(
-        __name__,
-        title="Hazwatch",
-        serve_locally=True,
-        update_title=None,
-        suppress_callback_exceptions=True,
-    )
-    app.layout = lambda: shell.layout(rt.registry.timezone if rt.registry else "UTC")
-    secret = load_secret_key(rt.settings.secret_key, rt.settings.data_dir)
-    install_sessions(
-        app.server, rt.users, secret, login_page, secure_cookies=rt.settings.secure_cookies
-    )
-    ctx = ApiContext(
-        users=rt.users,
-        rejects=rt.books.rejects,
-        workers=rt.books.workers,
-        store=rt.store,
-        db=rt.db,
-        store_kind="influxdb" if rt.settings.influx_url else "embedded",
-        local_status=(lambda: {"worker_id": rt.settings.mqtt_client_id, **rt.pipeline.status()})
-        if rt.pipeline
-        else None,
-        registry=lambda: rt.registry,
-    )
-    WallView(
-        alarms=rt.alarms,
-        store=rt.store,
-        registry=lambda: rt.registry,
-        health=lambda: health_report(ctx),
-    ).install(app.server)
-    ConsoleView(
-        alarms=rt.alarms,
-        calls=rt.calls,
-        lookups=rt.lookups,
-        permits=rt.books.permits,
-        store=rt.store,
-        registry=lambda: rt.registry,
-    ).install(app.server)
-    ctx.extra_routes.append(
-        alarm_routes(
-            AlarmApiContext(
-                alarms=rt.alarms,
-                calls=rt.calls,
-                lookups=rt.lookups,
-                permits=rt.books.permits,
-                store=rt.store,
-                registry=lambda: rt.registry,
-                clock=time.time,
-                recordings=rt.permit_recordings,
-            )
-        )
-    )
-    for page_view in (site_view, directory_view, permits_view, admin_view):
-        page_view.install(app.server, rt)
-    app.server.register_blueprint(create_api(ctx))
-    return app
-
-
-def run_web(rt: runtime.Runtime) -> None:
-    """Serve the web app until interrupted."""
-    from werkzeug.serving import make_server
-
-    app = create_web_app(rt)
-    rt.web_app = app
-    server = make_server(rt.settings.host, rt.settings.port, app.server, threaded=True)
-    log.info("web app on http://%s:%d", rt.settings.host, rt.settings.port)
-    import threading
-
-    thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
-    thread.start()
-    rt._stoppers.append(("web", server.shutdown))
-
-
 def run(settings: Settings, command: str) -> int:
     """Start the parts `command` needs, then wait until interrupted."""
     rt = runtime.Runtime(settings)
@@ -149,9 +52,10 @@ def run(settings: Settings, command: str) -> int:
         runtime.start_storage(rt)
         province = None
         if command == "demo":
+            users = runtime.need(rt.users, "user book")
             for username, password, role in DEMO_USERS:
-                if rt.users.get(username) is None:
-                    rt.users.create(username, password, role, int(time.time() * 1000))
+                if users.get(username) is None:
+                    users.create(username, password, role, int(time.time() * 1000))
             runtime.start_embedded_broker(rt)
         if settings.registry is not None:
             runtime.load_registry(rt, settings.registry)
@@ -166,6 +70,8 @@ def run(settings: Settings, command: str) -> int:
         if command in ("demo", "serve", "ingest"):
             runtime.start_ingest(rt)
         if command in ("demo", "serve", "web"):
+            from wiring.web import run_web  # Dash and the pages load only for the web
+
             run_web(rt)
         if settings.simulate and command in ("demo", "serve"):
             if province is None:
@@ -201,16 +107,16 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
         return run_simulator(args)
     cli = vars(args) if args.command else {}
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, str] = {}
     if command == "demo":
         # The embedded broker (amqtt) speaks MQTT 3.1.1 only.
         overrides = {"mqtt_protocol": "3.1.1"}
         if not cli.get("data_dir") and "HAZMON_DATA_DIR" not in os.environ:
             overrides["data_dir"] = "var/demo"
     try:
-        settings = load_settings(cli, **overrides)
+        settings = load_settings(cli, None, **overrides)
         if command == "demo" and not settings.admin_password:
-            settings = load_settings(cli, **overrides, admin_password=DEMO_ADMIN_PASSWORD)
+            settings = load_settings(cli, None, **overrides, admin_password=DEMO_ADMIN_PASSWORD)
     except SettingsError as exc:
         print(f"hazwatch: {exc}", file=sys.stderr)
         return 2

@@ -7,12 +7,13 @@ administrator: the page being shown only to administrators protects nothing on i
 
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import Input, NoUpdate, Output, State, callback, ctx, no_update
 
-from layouts import admin, ids
+from callbacks import views
+from layouts import controls, ids
+from layouts.admin import health, registry, rejected, unregistered, users
 from layouts.i18n import normalise, t
 from monitoring.users import MIN_PASSWORD_LENGTH
-from monitoring.views import admin as admin_view
 from monitoring.views.admin import AdminError, is_admin
 from monitoring.web.session import current_session_user
 
@@ -33,10 +34,10 @@ def refresh_users(_bump: int | None, tab: str | None, lang: str | None) -> tuple
     if tab != "users" or not _admin():
         return no_update, no_update
     lang = normalise(lang)
-    view = admin_view.current()
+    view = views.admin()
     return (
-        admin.user_grid_rows(view.user_list(), lang),
-        admin.audit_grid_rows(view.audit_log(), lang),
+        users.user_grid_rows(view.user_list(), lang),
+        users.audit_grid_rows(view.audit_log(), lang),
     )
 
 
@@ -45,7 +46,7 @@ def refresh_users(_bump: int | None, tab: str | None, lang: str | None) -> tuple
     Input(ids.ADMIN_USERS_GRID, "selectedRows"),
     State(ids.ADMIN_USER_SELECTED, "data"),
 )
-def select_user(selected: list | None, current: str | None) -> str | None:
+def select_user(selected: list | None, current: str | None) -> str | NoUpdate:
     """Remember the selected user (a refresh that drops the selection keeps it)."""
     if not selected:
         return no_update
@@ -68,14 +69,14 @@ def show_user(username: str | None, _bump: int | None, lang: str | None) -> tupl
     user = current_session_user()
     row = None
     if username and is_admin(user):
-        row = next((r for r in admin_view.current().user_list() if r.username == username), None)
+        row = next((r for r in views.admin().user_list() if r.username == username), None)
     hidden = "hz-admin-user-actions" + ("" if row else " hz-empty")
-    if row is None:
-        return admin.user_head(None, lang, False), hidden, None, t("admin.user.disable", lang)
+    if row is None or user is None:
+        return users.user_head(None, lang, False), hidden, None, t("admin.user.disable", lang)
     is_self = row.username == user.id
     hidden += " hz-self" if is_self else ""
     toggle = t("admin.user.disable" if row.active else "admin.user.enable", lang)
-    return admin.user_head(row, lang, is_self), hidden, row.role, toggle
+    return users.user_head(row, lang, is_self), hidden, row.role, toggle
 
 
 @callback(
@@ -129,36 +130,36 @@ def act(
     if action is None:
         return (no_update,) * 6
     user = current_session_user()
-    view = admin_view.current()
+    view = views.admin()
     keep = no_update
     try:
         if action == "create":
             created = view.create_user(user, new_username or "", new_password or "", new_role or "")
-            done = admin.result("admin.done.create", lang, ok=True, name=created.username)
+            done = controls.result("admin.done.create", lang, ok=True, name=created.username)
             return done, (bump or 0) + 1, keep, "", keep, ""
         if not selected:
             view.require_admin(user, f"user.{action}", "")  # refused attempts are recorded
-            return admin.result("admin.error.no_user", lang, ok=False), *(keep,) * 5
+            return controls.result("admin.error.no_user", lang, ok=False), *(keep,) * 5
         if action == "role":
             changed = view.set_role(user, selected, role or "")
             text = t(f"role.{changed.role}", lang)
-            done = admin.result("admin.done.role", lang, ok=True, name=selected, role=text)
+            done = controls.result("admin.done.role", lang, ok=True, name=selected, role=text)
         elif action == "password":
             view.reset_password(user, selected, reset_password or "")
-            done = admin.result("admin.done.password", lang, ok=True, name=selected)
+            done = controls.result("admin.done.password", lang, ok=True, name=selected)
         elif action == "toggle":
             current = view.users.get(selected)
             if current is None:
                 raise AdminError("admin.error.not_found")
             changed = view.set_active(user, selected, not current.active)
             key = "admin.done.enable" if changed.active else "admin.done.disable"
-            done = admin.result(key, lang, ok=True, name=selected)
+            done = controls.result(key, lang, ok=True, name=selected)
         else:
             if "yes" not in (delete_confirm or []):
                 view.require_admin(user, "user.delete", selected)
-                return admin.result("admin.error.confirm", lang, ok=False), *(keep,) * 5
+                return controls.result("admin.error.confirm", lang, ok=False), *(keep,) * 5
             view.delete_user(user, selected)
-            done = admin.result("admin.done.delete", lang, ok=True, name=selected)
+            done = controls.result("admin.done.delete", lang, ok=True, name=selected)
     except AdminError as exc:
         return _error(exc, lang), *(keep,) * 5
     return done, (bump or 0) + 1, "", keep, [], keep
@@ -166,10 +167,10 @@ def act(
 
 def _error(exc: AdminError, lang: str):
     if exc.key == "admin.error.password":
-        return admin.result(exc.key, lang, ok=False, n=MIN_PASSWORD_LENGTH)
+        return controls.result(exc.key, lang, ok=False, n=MIN_PASSWORD_LENGTH)
     if exc.key == "admin.error.invalid":
-        return admin.result(exc.key, lang, ok=False, detail=exc.detail)
-    return admin.result(exc.key, lang, ok=False)
+        return controls.result(exc.key, lang, ok=False, detail=exc.detail)
+    return controls.result(exc.key, lang, ok=False)
 
 
 @callback(
@@ -184,8 +185,8 @@ def refresh_rejected(_n: int | None, tab: str | None, lang: str | None) -> tuple
     if tab != "rejected" or not _admin():
         return no_update, no_update
     lang = normalise(lang)
-    summary = admin_view.current().rejected()
-    return admin.reject_counts(summary, lang), admin.reject_grid_rows(summary, lang)
+    summary = views.admin().rejected()
+    return rejected.reject_counts(summary, lang), rejected.reject_grid_rows(summary, lang)
 
 
 @callback(
@@ -201,9 +202,9 @@ def refresh_unregistered(_n: int | None, tab: str | None, _bump: int | None, lan
     if tab != "unregistered" or not _admin():
         return no_update, no_update
     lang = normalise(lang)
-    rows = admin_view.current().unregistered_sensors()
+    rows = views.admin().unregistered_sensors()
     count = t("admin.unregistered.count", lang, n=len(rows))
-    return count, admin.unregistered_grid_rows(rows, lang)
+    return count, unregistered.unregistered_grid_rows(rows, lang)
 
 
 @callback(
@@ -212,12 +213,12 @@ def refresh_unregistered(_n: int | None, tab: str | None, _bump: int | None, lan
     Input(ids.ADMIN_BUMP, "data"),
     Input(ids.LANG, "data"),
 )
-def refresh_registry(tab: str | None, _bump: int | None, lang: str | None) -> list:
+def refresh_registry(tab: str | None, _bump: int | None, lang: str | None) -> list | NoUpdate:
     """Show the registry in use."""
     if tab != "registry" or not _admin():
         return no_update
     lang = normalise(lang)
-    return admin.registry_fields(admin_view.current().registry_state(), lang)
+    return registry.registry_fields(views.admin().registry_state(), lang)
 
 
 @callback(
@@ -232,10 +233,10 @@ def reload_registry(_clicks: int, bump: int | None, lang: str | None) -> tuple:
     """Re-read the registry file; show every problem, or the new counts."""
     lang = normalise(lang)
     try:
-        outcome = admin_view.current().reload_registry(current_session_user())
+        outcome = views.admin().reload_registry(current_session_user())
     except AdminError as exc:
         return [_error(exc, lang)], no_update
-    return admin.reload_result(outcome, lang), (bump or 0) + 1
+    return registry.reload_result(outcome, lang), (bump or 0) + 1
 
 
 @callback(
@@ -244,9 +245,9 @@ def reload_registry(_clicks: int, bump: int | None, lang: str | None) -> tuple:
     Input(ids.ADMIN_TABS, "value"),
     Input(ids.LANG, "data"),
 )
-def refresh_health(_n: int | None, tab: str | None, lang: str | None) -> list:
+def refresh_health(_n: int | None, tab: str | None, lang: str | None) -> list | NoUpdate:
     """Show broker, store, database, counters and ingest workers."""
     if tab != "health" or not _admin():
         return no_update
     lang = normalise(lang)
-    return admin.health_panel(admin_view.current().health_state(), lang)
+    return health.health_panel(views.admin().health_state(), lang)

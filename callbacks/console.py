@@ -6,12 +6,13 @@ signed-in user is an inspector (or admin), whatever the page showed.
 
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, ctx, no_update
+from dash import Input, NoUpdate, Output, State, callback, ctx, no_update
 
-from layouts import console, ids
+from callbacks import views
+from layouts import charts, console, console_actions, controls, ids
 from layouts.i18n import normalise, t
-from monitoring.alarms.book import AlarmError, AlarmNotFound
-from monitoring.views import console as console_view
+from monitoring.alarms.model import AlarmError, AlarmNotFound
+from monitoring.views.common import can_act
 from monitoring.web.session import current_session_user
 
 
@@ -25,7 +26,7 @@ from monitoring.web.session import current_session_user
 def refresh_rows(_n: int | None, _bump: int | None, lang: str | None) -> tuple[list, str]:
     """Rebuild the table's rows; the grid keeps selection, sort and filters by row id."""
     lang = normalise(lang)
-    rows = console.grid_rows(console_view.current().rows(lang), lang)
+    rows = console.grid_rows(views.console().rows(lang), lang)
     return rows, t("console.count", lang, n=len(rows))
 
 
@@ -34,7 +35,7 @@ def refresh_rows(_n: int | None, _bump: int | None, lang: str | None) -> tuple[l
     Input(ids.CONSOLE_GRID, "selectedRows"),
     State(ids.CONSOLE_SELECTED, "data"),
 )
-def select(selected: list | None, current: int | None) -> int | None:
+def select(selected: list | None, current: int | None) -> int | NoUpdate:
     """Remember the selected alarm (a refresh that drops the row keeps the detail open)."""
     if not selected:
         return no_update
@@ -56,13 +57,13 @@ def show_detail(alarm_id: int | None, _bump: int | None, lang: str | None) -> tu
     """Show the selected alarm's detail, trend, permits and history."""
     lang = normalise(lang)
     detail = None
-    allowed = console_view.can_act(current_session_user())
+    allowed = can_act(current_session_user())
     if alarm_id is not None:
-        detail = console_view.current().detail(alarm_id, lang, allowed)
+        detail = views.console().detail(alarm_id, lang, allowed)
     css = console.body_class(detail, allowed)
     return (
         console.detail_body(detail, lang),
-        console.trend_figure(detail.trend if detail else None, lang),
+        charts.alarm_trend_figure(detail.trend if detail else None, lang),
         console.permits_list(detail.permits if detail else (), lang),
         console.history_list(detail, lang),
         css,
@@ -83,13 +84,13 @@ def show_detail(alarm_id: int | None, _bump: int | None, lang: str | None) -> tu
 def reset_forms(alarm_id: int | None, lang: str | None) -> tuple:
     """Prepare the forms for a newly selected alarm: its contacts and the call-note reminder."""
     lang = normalise(lang)
-    if alarm_id is None or not console_view.can_act(current_session_user()):
+    if alarm_id is None or not can_act(current_session_user()):
         return [], None, "", [], "", []
-    detail = console_view.current().detail(alarm_id, lang, include_phones=False)
+    detail = views.console().detail(alarm_id, lang, include_phones=False)
     if detail is None:
         return [], None, "", [], "", []
     names = detail.contact_names
-    return console.contact_options(names), None, detail.reminder, [], "", []
+    return console_actions.contact_options(names), None, detail.reminder, [], "", []
 
 
 @callback(
@@ -104,13 +105,13 @@ def show_contacts(_clicks: int, alarm_id: int | None, lang: str | None) -> tuple
     """Show the contacts in call order (recorded as a look-up); preselect the first to call."""
     lang = normalise(lang)
     user = current_session_user()
-    if not console_view.can_act(user):
-        return [console.result("console.error.forbidden", lang, ok=False)], no_update
+    if user is None or not can_act(user):
+        return [controls.result("console.error.forbidden", lang, ok=False)], no_update
     if alarm_id is None:
-        return [console.result("console.error.no_alarm", lang, ok=False)], no_update
-    contacts = console_view.current().contacts(alarm_id, user.id, lang)
+        return [controls.result("console.error.no_alarm", lang, ok=False)], no_update
+    contacts = views.console().contacts(alarm_id, user.id, lang)
     first = contacts[0].name if contacts else no_update
-    return console.contacts_list(contacts, lang), first
+    return console_actions.contacts_list(contacts, lang), first
 
 
 @callback(
@@ -156,26 +157,25 @@ def act(
     if action is None:
         return no_update, no_update
     user = current_session_user()
-    key = check_action(
-        action, console_view.can_act(user), alarm_id, contact, outcome, comment, minutes, reason
-    )
-    if key:
-        return console.result(key, lang, ok=False), no_update
-    view = console_view.current()
-    try:
+    key = check_action(action, can_act(user), alarm_id, contact, outcome, comment, minutes, reason)
+    if key or user is None or alarm_id is None:  # check_action refused a missing user or alarm
+        return controls.result(key or "console.error.forbidden", lang, ok=False), no_update
+    view = views.console()
+    try:  # check_action has checked the values each action needs
         if action == "call":
-            view.log_call(alarm_id, user.id, contact, outcome, note or "")
+            view.log_call(alarm_id, user.id, contact or "", outcome or "", note or "")
         elif action == "ack":
-            view.acknowledge(alarm_id, user.id, comment, disposition)
+            view.acknowledge(alarm_id, user.id, comment or "", disposition)
         else:
-            view.shelve(alarm_id, user.id, int(minutes), reason)
+            shelve_for = minutes if isinstance(minutes, int | float) else 0
+            view.shelve(alarm_id, user.id, int(shelve_for), reason or "")
     except AlarmNotFound:
-        return console.result("console.error.not_found", lang, ok=False), no_update
+        return controls.result("console.error.not_found", lang, ok=False), no_update
     except AlarmError:
-        return console.result("console.error.state", lang, ok=False), no_update
+        return controls.result("console.error.state", lang, ok=False), no_update
     except ValueError as exc:
-        return console.result("console.error.invalid", lang, ok=False, detail=exc), no_update
-    return console.result(f"console.done.{action}", lang, ok=True), (bump or 0) + 1
+        return controls.result("console.error.invalid", lang, ok=False, detail=exc), no_update
+    return controls.result(f"console.done.{action}", lang, ok=True), (bump or 0) + 1
 
 
 def check_action(

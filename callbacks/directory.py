@@ -6,12 +6,12 @@ and records the look-up, whatever the page showed.
 
 from __future__ import annotations
 
-from dash import Input, Output, State, callback, no_update
+from dash import Input, NoUpdate, Output, State, callback, no_update
 
-from layouts import directory, ids
+from callbacks import views
+from layouts import controls, directory, ids
 from layouts.i18n import normalise, t
-from monitoring.views import directory as directory_view
-from monitoring.views.console import can_act
+from monitoring.views.common import can_act
 from monitoring.web.session import current_session_user
 
 
@@ -21,7 +21,7 @@ from monitoring.web.session import current_session_user
 )
 def fill_regions(lang: str | None) -> list[dict]:
     """Offer the regions the registry names."""
-    return directory.region_options(directory_view.current().regions(), normalise(lang))
+    return directory.region_options(views.directory().regions(), normalise(lang))
 
 
 @callback(
@@ -35,7 +35,7 @@ def fill_regions(lang: str | None) -> list[dict]:
 def refresh_rows(search: str | None, region: str | None, _n: int | None, lang: str | None):
     """List the enterprises matching the search and region, with their open alarms."""
     lang = normalise(lang)
-    view = directory_view.current()
+    view = views.directory()
     rows = view.rows(lang, search, region)
     total = len(view.rows(lang)) if (search or region is not None) else len(rows)
     return directory.grid_rows(rows, lang), t("directory.count", lang, n=len(rows), total=total)
@@ -46,7 +46,7 @@ def refresh_rows(search: str | None, region: str | None, _n: int | None, lang: s
     Input(ids.DIRECTORY_GRID, "selectedRows"),
     State(ids.DIRECTORY_SELECTED, "data"),
 )
-def select(selected: list | None, current: str | None) -> str | None:
+def select(selected: list | None, current: str | None) -> str | NoUpdate:
     """Remember the enterprise picked in the table (a refresh that drops it keeps it open)."""
     if not selected:
         return no_update
@@ -64,7 +64,7 @@ def select(selected: list | None, current: str | None) -> str | None:
 def show_detail(enterprise: str | None, lang: str | None) -> tuple:
     """Show the enterprise's information, sites, zones and contacts (without phones)."""
     lang = normalise(lang)
-    detail = directory_view.current().detail(enterprise, lang) if enterprise else None
+    detail = views.directory().detail(enterprise, lang) if enterprise else None
     css = "hz-panel hz-dir-detail" + ("" if detail else " hz-empty")
     people = directory.people_list(detail.people, lang) if detail else []
     return directory.detail_body(detail, lang, enterprise), people, css
@@ -77,15 +77,15 @@ def show_detail(enterprise: str | None, lang: str | None) -> tuple:
     State(ids.LANG, "data"),
     prevent_initial_call=True,
 )
-def show_phones(clicks: int | None, enterprise: str | None, lang: str | None) -> list:
+def show_phones(clicks: int | None, enterprise: str | None, lang: str | None) -> list | NoUpdate:
     """Show the contacts with phone numbers, recording the look-up (inspectors only)."""
     lang = normalise(lang)
     if not clicks:
         return no_update
     user = current_session_user()
-    if not can_act(user):
-        return [directory.result("directory.error.forbidden", lang, ok=False)]
+    if user is None or not can_act(user):
+        return [controls.result("directory.error.forbidden", lang, ok=False)]
     if not enterprise:
-        return [directory.result("directory.error.no_enterprise", lang, ok=False)]
-    contacts = directory_view.current().phones(enterprise, user.id, lang)
+        return [controls.result("directory.error.no_enterprise", lang, ok=False)]
+    contacts = views.directory().phones(enterprise, user.id, lang)
     return directory.phones_list(contacts, lang)

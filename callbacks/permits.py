@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dash import Input, Output, State, callback, no_update
 
+from callbacks import views
 from layouts import ids, permits
 from layouts.i18n import normalise, t
 from monitoring.views import permits as permits_view
-from monitoring.views.console import can_act
+from monitoring.views.common import can_act
 from monitoring.views.permits import PermitFormError
 from monitoring.web.session import current_session_user
 
@@ -22,7 +23,7 @@ from monitoring.web.session import current_session_user
 )
 def fill_enterprise_filter(lang: str | None) -> list[dict]:
     """Offer the registry's enterprises as the list's filter."""
-    view = permits_view.current()
+    view = views.permits()
     return permits.choice_options(permits_view.enterprise_choices(view.registry(), normalise(lang)))
 
 
@@ -35,7 +36,7 @@ def fill_enterprise_filter(lang: str | None) -> list[dict]:
 def fill_zone_filter(enterprise: str | None, lang: str | None) -> tuple[list[dict], None]:
     """Offer the chosen enterprise's zones (none before an enterprise is chosen)."""
     lang = normalise(lang)
-    choices = permits_view.zone_filter_choices(permits_view.current().registry(), enterprise, lang)
+    choices = permits_view.zone_filter_choices(views.permits().registry(), enterprise, lang)
     return permits.zone_filter_options(choices, lang), None
 
 
@@ -60,7 +61,7 @@ def refresh(
 ) -> tuple:
     """List the permits matching the filters, and the restriction periods."""
     lang = normalise(lang)
-    view = permits_view.current()
+    view = views.permits()
     site, zone = permits.split_zone_filter(zone_value) if enterprise else (None, None)
     rows = view.rows(lang, enterprise or None, site, zone, state or None)
     return (
@@ -78,7 +79,7 @@ def refresh(
 )
 def prepare_form(lang: str | None) -> tuple:
     """Offer the registry's enterprises and start the times at now (registry timezone)."""
-    view = permits_view.current()
+    view = views.permits()
     options = permits.choice_options(
         permits_view.enterprise_choices(view.registry(), normalise(lang))
     )
@@ -93,7 +94,7 @@ def prepare_form(lang: str | None) -> tuple:
 )
 def follow_enterprise(enterprise: str | None) -> tuple:
     """Offer the enterprise's sites; choose the only one when there is one."""
-    choices = permits_view.site_choices(permits_view.current().registry(), enterprise)
+    choices = permits_view.site_choices(views.permits().registry(), enterprise)
     return permits.choice_options(choices), choices[0][0] if len(choices) == 1 else None
 
 
@@ -107,7 +108,7 @@ def follow_enterprise(enterprise: str | None) -> tuple:
 def follow_site(site: str | None, enterprise: str | None, lang: str | None) -> tuple:
     """Offer the site's zones, major-hazard zones first; choose the only one when there is one."""
     lang = normalise(lang)
-    choices = permits_view.zone_choices(permits_view.current().registry(), enterprise, site, lang)
+    choices = permits_view.zone_choices(views.permits().registry(), enterprise, site, lang)
     return permits.zone_options(choices, lang), choices[0][0] if len(choices) == 1 else None
 
 
@@ -152,7 +153,7 @@ def record(
     if not clicks:
         return no_update, no_update, no_update
     user = current_session_user()
-    if not can_act(user):
+    if user is None or not can_act(user):
         return permits.error_message(None, "forbidden", "", lang), no_update, no_update
     values = {
         "enterprise": enterprise,
@@ -168,7 +169,7 @@ def record(
         "note": note,
     }
     try:
-        permit = permits_view.current().record(user.id, values)
+        permit = views.permits().record(user.id, values)
     except PermitFormError as exc:
         return permits.error_message(exc.field, exc.reason, exc.detail, lang), no_update, no_update
     return permits.done_message(permit.permit, lang), (bump or 0) + 1, ""

@@ -7,10 +7,11 @@ from urllib.parse import parse_qsl
 
 from dash import Input, Output, State, callback, clientside_callback, html
 
-from layouts import admin, console, directory, ids, permits, shell, site, wall
+from callbacks import views
+from layouts import console, directory, ids, permits, shell, site, wall
+from layouts.admin import page as admin_page
 from layouts.i18n import normalise, t
 from monitoring.users import ROLES
-from monitoring.views import wall as wall_view
 from monitoring.web.session import csrf_token, current_session_user
 
 
@@ -34,7 +35,7 @@ PAGE_BUILDERS: dict[str, Callable[[str, dict[str, bool], dict[str, str]], html.D
     "/site": site.layout,
     "/enterprises": directory.layout,
     "/permits": permits.layout,
-    "/admin": admin.layout,
+    "/admin": admin_page.layout,
 }
 
 
@@ -89,7 +90,7 @@ def route(pathname: str | None, search: str | None, lang: str | None) -> tuple:
 )
 def refresh_health(_n: int | None, lang: str | None) -> list:
     """Show broker, store and data freshness from the (cached) wall snapshot."""
-    snap = wall_view.current().snapshot()
+    snap = views.wall().snapshot()
     return shell.health_badges(snap.health, snap.newest_reading_ms, snap.now_ms, normalise(lang))
 
 

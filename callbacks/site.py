@@ -1,4 +1,5 @@
-"""Site page callbacks: picker navigation, the live table, trends, people and permits.
+"""Site page callbacks: the page for the address, picker navigation, the live table, trends,
+people and permits.
 
 Every callback checks on the server that the signed-in user may view sites. The live
 refresh (every 5 s) redraws a chart only when a new bucket began (or a minute passed), and
@@ -8,14 +9,31 @@ a new window, sensor or zone sends a whole figure, which resets the view.
 
 from __future__ import annotations
 
-from typing import Any
+import plotly.graph_objects as go
+from dash import (
+    ALL,
+    Input,
+    NoUpdate,
+    Output,
+    Patch,
+    State,
+    callback,
+    clientside_callback,
+    ctx,
+    html,
+    no_update,
+)
 
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, no_update
-
-from layouts import ids, site, site_charts
+from callbacks import views
+from layouts import charts, ids, site, site_picker, site_tables
 from layouts.i18n import normalise
-from monitoring.views import site as site_view
-from monitoring.views.site import DEFAULT_WINDOW, MAX_SENSORS, WINDOWS, needs_refresh
+from monitoring.views.site import (
+    DEFAULT_WINDOW,
+    MAX_SENSORS,
+    WINDOWS,
+    needs_refresh,
+    trend_window,
+)
 from monitoring.web.session import current_session_user
 
 
@@ -33,12 +51,33 @@ def _where(current: dict | None) -> tuple[str, str] | None:
     return None
 
 
-def whole_or_patch(figure: Any, triggered: object, stamp: dict | None, revision: str) -> Any:
+def whole_or_patch(
+    figure: go.Figure, triggered: object, stamp: dict | None, revision: str
+) -> go.Figure | Patch:
     """Send a live refresh of the view on screen as a patch; anything else as a whole figure."""
     live = triggered == ids.SITE_INTERVAL and isinstance(stamp, dict)
-    if live and stamp.get("revision") == revision:
-        return site_charts.live_patch(figure)
+    if live and stamp is not None and stamp.get("revision") == revision:
+        return charts.live_patch(figure)
     return figure
+
+
+@callback(
+    Output(ids.SITE_PAGE, "children"),
+    Input(ids.SITE_REQUEST, "data"),
+)
+def open_page(request: dict | None) -> html.Div | list:
+    """Show the site the address names (or the picker), as the registry has it now."""
+    if not isinstance(request, dict) or not _may_view():
+        return []
+    asked = request.get("query")
+    query = (
+        {k: v for k, v in asked.items() if isinstance(k, str) and isinstance(v, str)}
+        if isinstance(asked, dict)
+        else {}
+    )
+    view = views.site()
+    ent, found = view.site(query.get("enterprise", ""), query.get("site", ""))
+    return site.site_page(normalise(request.get("lang")), query, view.choices(), ent, found)
 
 
 @callback(
@@ -55,16 +94,16 @@ def pick(enterprise: str | None, site_id: str | None, current: dict | None, lang
     if not _may_view():
         return [], None, no_update
     lang = normalise(lang)
-    choices = site_view.current().choices()
-    options = site.site_options(choices, enterprise, lang)
+    choices = views.site().choices()
+    options = site_picker.site_options(choices, enterprise, lang)
     valid = {o["value"] for o in options}
     if ctx.triggered_id == ids.SITE_ENTERPRISE:
         site_id = options[0]["value"] if len(options) == 1 else None
     elif site_id not in valid:
         site_id = None
-    href = no_update
+    href: str | NoUpdate = no_update
     if enterprise and site_id and (enterprise, site_id) != _where(current):
-        href = site.site_href(enterprise, site_id)
+        href = site_picker.site_href(enterprise, site_id)
     if ctx.triggered_id is None:  # first call: only fill the options
         return options, no_update, no_update
     return options, site_id, href
@@ -104,10 +143,10 @@ def refresh_table(
     if where is None or not _may_view():
         return [], []
     lang = normalise(lang)
-    snap = site_view.current().snapshot(*where)
+    snap = views.site().snapshot(*where)
     return (
-        site.zone_table(snap, lang, sensors if isinstance(sensors, list) else [], zone),
-        site.status_strip(snap, lang),
+        site_tables.zone_table(snap, lang, sensors if isinstance(sensors, list) else [], zone),
+        site_tables.status_strip(snap, lang),
     )
 
 
@@ -135,7 +174,7 @@ def refresh_trend(
     if where is None or not _may_view():
         return no_update, no_update, no_update
     lang = normalise(lang)
-    view = site_view.current()
+    view = views.site()
     _ent, found = view.site(*where)
     known = {s.id for s in found.sensors} if found is not None else set()
     wanted = sensors if isinstance(sensors, list) else []
@@ -143,13 +182,13 @@ def refresh_trend(
     capped, chosen = len(chosen) > MAX_SENSORS, chosen[:MAX_SENSORS]
     window_key = window_key if window_key in WINDOWS else DEFAULT_WINDOW
     now = view.now_ms()
-    window = site_view.trend_window(window_key, now)
-    rev = site_charts.revision(*where, window_key, *chosen)
+    window = trend_window(window_key, now)
+    rev = charts.revision(*where, window_key, *chosen)
     if ctx.triggered_id == ids.SITE_INTERVAL and not needs_refresh(stamp, rev, window, now):
         return no_update, no_update, no_update
     trend = view.trend(*where, chosen, window) if chosen else None
     points = max((len(s.points) for s in trend.series), default=0) if trend else 0
-    figure = site_charts.trend_figure(trend, lang, rev)
+    figure = charts.trend_figure(trend, lang, rev)
     return (
         whole_or_patch(figure, ctx.triggered_id, stamp, rev),
         site.trend_info(points, window.bucket_ms, lang, capped),
@@ -181,17 +220,17 @@ def refresh_people(
     if where is None or not _may_view():
         return no_update, no_update, no_update
     lang = normalise(lang)
-    view = site_view.current()
+    view = views.site()
     _ent, found = view.site(*where)
     zone = zone if found is not None and any(z.id == zone for z in found.zones) else None
     window_key = window_key if window_key in WINDOWS else DEFAULT_WINDOW
     now = view.now_ms()
-    window = site_view.trend_window(window_key, now)
-    rev = site_charts.revision(*where, window_key, zone or "")
+    window = trend_window(window_key, now)
+    rev = charts.revision(*where, window_key, zone or "")
     if ctx.triggered_id == ids.SITE_INTERVAL and not needs_refresh(stamp, rev, window, now):
         return no_update, no_update, no_update
     presence = view.presence(*where, zone, window) if zone else None
-    figure = site_charts.presence_figure(presence, lang, rev)
+    figure = charts.presence_figure(presence, lang, rev)
     return (
         whole_or_patch(figure, ctx.triggered_id, stamp, rev),
         site.permit_list(presence, lang),
@@ -216,7 +255,7 @@ def click_row(_sensors: list, _zones: list, current: dict | None) -> tuple:
     where = _where(current)
     if where is None or not _may_view():
         return no_update, no_update
-    _ent, found = site_view.current().site(*where)
+    _ent, found = views.site().site(*where)
     if found is None:
         return no_update, no_update
     if clicked.get("type") == ids.SITE_ZONE_ROW:

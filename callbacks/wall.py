@@ -10,29 +10,33 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
-from dash import Input, Output, State, callback, clientside_callback, no_update
+from dash import Input, NoUpdate, Output, Patch, State, callback, clientside_callback, no_update
 
+from callbacks import views
 from layouts import ids, wall
 from layouts.i18n import normalise
-from monitoring.views import wall as wall_view
-from monitoring.views.wall import WallSnapshot
+from monitoring.views.wall import EnterpriseTile, WallSnapshot
 from monitoring.web.session import current_session_user
 
 RENDER_CACHE_SIZE = 16
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+# What one snapshot shows in one language: (snapshot, content keys, KPI tiles, feed rows).
+WallView = tuple[WallSnapshot, dict[str, str], list, list]
 
 
-class RenderCache:
+class RenderCache(Generic[K, V]):
     """A small LRU of what was built, by key; shared by the request threads."""
 
     def __init__(self, size: int = RENDER_CACHE_SIZE) -> None:
-        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._items: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()
         self._size = size
 
-    def get(self, key: Any, build: Callable[[], Any]) -> Any:
+    def get(self, key: K, build: Callable[[], V]) -> V:
         """Return the item built for `key`, building it (once per key, mostly) if needed."""
         with self._lock:
             if key in self._items:
@@ -45,20 +49,22 @@ class RenderCache:
                 self._items.popitem(last=False)
         return value
 
-    def peek(self, key: Any) -> Any:
+    def peek(self, key: K) -> V | None:
         """Return the item for `key`, or None."""
         with self._lock:
             return self._items.get(key)
 
 
 # Per web process; keys are content fingerprints, so several processes agree on them.
-_tiles_by_key = RenderCache()  # grid key -> the tiles it shows (to patch from)
-_grids = RenderCache(4)  # grid key -> the full grid
-_views = RenderCache(8)  # (snapshot id, language, to console) -> (snapshot, keys, tiles, feed)
+# grid key -> the tiles it shows (to patch from)
+_tiles_by_key: RenderCache[str, tuple[EnterpriseTile, ...]] = RenderCache()
+_grids: RenderCache[str, list] = RenderCache(4)  # grid key -> the full grid
+# (snapshot id, language, to console) -> what that snapshot shows
+_views: RenderCache[tuple[int, str, bool], WallView] = RenderCache(8)
 
 
-def _view(snap: WallSnapshot, lang: str, to_console: bool) -> tuple:
-    def build() -> tuple:
+def _view(snap: WallSnapshot, lang: str, to_console: bool) -> WallView:
+    def build() -> WallView:
         grid_key = wall.grid_key(snap.enterprises, lang)
         _tiles_by_key.get(grid_key, lambda: snap.enterprises)
         kpis, feed = wall.kpi_tiles(snap, lang), wall.feed_rows(snap, lang, to_console)
@@ -89,15 +95,16 @@ def refresh_wall(
     """
     lang = normalise(lang)
     shown = shown if isinstance(shown, dict) else {}
-    snap = wall_view.current().snapshot()
+    snap = views.wall().snapshot()
     user = current_session_user()
     _snap, keys, kpis, feed = _view(snap, lang, bool(user and user.can("inspector")))
     key, shown_key = keys["grid"], shown.get("grid")
+    grid: list | Patch | NoUpdate | None
     if key == shown_key:
         grid = no_update
     else:
         same_lang = isinstance(shown_key, str) and shown_key.startswith(f"{lang}:")
-        tiles = _tiles_by_key.peek(shown_key) if same_lang else None
+        tiles = _tiles_by_key.peek(shown_key) if same_lang and shown_key else None
         grid = wall.grid_patch(tiles, snap.enterprises, lang) if tiles is not None else None
         if grid is None:
             grid = _grids.get(key, lambda: wall.enterprise_grid(snap, lang))

@@ -1,54 +1,26 @@
-"""Alarm console: open alarms in a sortable, filterable table; one alarm's detail; whom to call.
+"""Alarm console: open alarms in a sortable, filterable table and one alarm's detail.
 
 Builders are pure functions of the console read model (`monitoring/views/console.py`) and a
-language. Contacts (phone numbers) and the action forms are built only for inspectors and up.
+language. Whom to call (phone numbers) and the action forms (`layouts/console_actions.py`)
+are added only for inspectors and up; the trend figure is `layouts/charts.py`'s.
 """
 
 from __future__ import annotations
 
 import dash_ag_grid as dag
-import plotly.graph_objects as go
 from dash import dcc, html
 
-from layouts import ids
+from layouts import ids, theme
 from layouts.alarm_text import alarm_message
+from layouts.charts import alarm_trend_figure
+from layouts.console_actions import actions
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
 from layouts.wall import rule_text, site_href
-from monitoring.clock import local_dt
-from monitoring.signals import CALL_OUTCOMES, DISPOSITIONS, SEVERITY_RANK
-from monitoring.views.console import AlarmDetail, AlarmRow, ContactRow, PermitRow, Trend, source_id
+from monitoring.signals import SEVERITY_RANK
+from monitoring.views.console import AlarmDetail, AlarmRow, PermitRow, source_id
 
 REFRESH_MS = 3000
-SHELVE_DEFAULT_MINUTES = 30
-LIMIT_COLOURS = {
-    "high_high": "#e5322d",
-    "low_low": "#e5322d",
-    "high": "#f28c28",
-    "low": "#f28c28",
-    "max_people": "#f28c28",
-}
-GRID_THEME = (
-    "themeQuartz.withParams({backgroundColor: '#25282d', foregroundColor: '#d4d6d9', "
-    "headerBackgroundColor: '#2e3238', borderColor: '#3a3f46', accentColor: '#3d8fe6', "
-    "selectedRowBackgroundColor: '#3a4a5e', fontSize: 16, headerFontSize: 16, "
-    "oddRowBackgroundColor: '#292c31'})"
-)
-SELECT_ONE_ROW = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
-
-
-def grid_options(no_rows: str, row_height: int = 38, *, select_one: bool = False) -> dict:
-    """Return the ag-grid options every Hazwatch table shares (dark theme, no animation)."""
-    options = {
-        "theme": {"function": GRID_THEME},
-        "animateRows": False,
-        "tooltipShowDelay": 300,
-        "rowHeight": row_height,
-        "localeText": {"noRowsToShow": no_rows},
-    }
-    if select_one:
-        options["rowSelection"] = SELECT_ONE_ROW
-    return options
 
 
 def layout(lang: str, can_act: bool, selected: int | None = None) -> html.Div:
@@ -75,7 +47,7 @@ def layout(lang: str, can_act: bool, selected: int | None = None) -> html.Div:
                 html.H3(t("console.trend", lang)),
                 dcc.Graph(
                     id=ids.CONSOLE_TREND,
-                    figure=trend_figure(None, lang),
+                    figure=alarm_trend_figure(None, lang),
                     config={"displayModeBar": False, "displaylogo": False},
                     className="hz-trend",
                 ),
@@ -181,7 +153,7 @@ def alarm_grid(lang: str) -> dag.AgGrid:
             "resizable": True,
             "suppressHeaderMenuButton": True,
         },
-        dashGridOptions=grid_options(t("feed.empty", lang), select_one=True),
+        dashGridOptions=theme.grid_options(t("feed.empty", lang), select_one=True),
         className="hz-console-grid",
         style={"height": "100%", "width": "100%"},
     )
@@ -191,12 +163,6 @@ def source_label(source: str, lang: str) -> str:
     """Return what an alarm without a zone is about: the whole site's gateway, or its id."""
     kind, ident = source_id(source)
     return t("console.source.gateway", lang) if kind == "gateway" else ident or source
-
-
-def limit_label(name: str, lang: str) -> str:
-    """Return a limit's short label (HH, H, L, LL, max; 高高 ... 上限 in Chinese)."""
-    key = "console.limit.max_people" if name == "max_people" else f"site.limit.{name}"
-    return t(key, lang) if key in TEXT else name.replace("_", " ")
 
 
 def state_text(state: str, lang: str) -> str:
@@ -323,226 +289,3 @@ def history_list(detail: AlarmDetail | None, lang: str) -> list:
             )
         )
     return out
-
-
-def trend_figure(trend: Trend | None, lang: str) -> go.Figure:
-    """Return the trend around an alarm with its limits and the alarm time drawn."""
-    fig = go.Figure()
-    fig.update_layout(
-        template="plotly_dark",
-        paper_bgcolor="#25282d",
-        plot_bgcolor="#1b1d21",
-        margin={"l": 50, "r": 20, "t": 30, "b": 40},
-        showlegend=False,
-        font={"size": 14, "color": "#d4d6d9"},
-        height=340,
-    )
-    if trend is None:
-        return fig
-    unit = trend.unit or (t("console.trend.people", lang) if trend.kind == "zone" else "")
-    fig.add_trace(
-        go.Scatter(
-            x=[local_dt(ts, trend.tz) for ts, _ in trend.points],
-            y=[v for _, v in trend.points],
-            mode="lines",
-            line={
-                "color": "#d4d6d9",
-                "width": 2,
-                "shape": "hv" if trend.kind == "zone" else "linear",
-            },
-            name=trend.label,
-        )
-    )
-    for name, value in trend.limits.items():
-        fig.add_hline(
-            y=value,
-            line={"color": LIMIT_COLOURS.get(name, "#f28c28"), "dash": "dash", "width": 1.5},
-            annotation_text=f"{limit_label(name, lang)} {value:g}",
-            annotation_position="top left",
-            annotation_font_color=LIMIT_COLOURS.get(name, "#f28c28"),
-        )
-    x = local_dt(trend.alarm_ms, trend.tz)
-    fig.add_shape(
-        type="line", x0=x, x1=x, y0=0, y1=1, yref="paper", line={"color": "#8d939b", "dash": "dot"}
-    )
-    fig.add_annotation(
-        x=x,
-        y=1,
-        yref="paper",
-        text=t("console.trend.alarm", lang),
-        showarrow=False,
-        yanchor="bottom",
-    )
-    fig.update_layout(
-        title={
-            "text": f"{trend.label} {unit}".strip(),
-            "font": {"size": 15},
-            "x": 0.99,
-            "xanchor": "right",
-        }
-    )
-    if not trend.points:
-        fig.add_annotation(
-            text=t("console.trend.none", lang),
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            showarrow=False,
-        )
-    return fig
-
-
-def phone_href(phone: str) -> str:
-    """Return a tel: link for a phone number as written in the registry."""
-    return "tel:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
-
-
-def contacts_list(contacts: list[ContactRow], lang: str) -> list:
-    """Return contacts in call order; the duty officer on shift now is highlighted."""
-    if not contacts:
-        return [html.Div(t("console.contacts.none", lang), className="hz-muted")]
-    return [
-        html.Div(
-            [
-                html.Div(
-                    [
-                        html.Span(c.name, className="hz-contact-name"),
-                        html.Span(c.role_title, className="hz-contact-role"),
-                        html.Span(t("console.on_duty", lang), className="hz-on-duty")
-                        if c.on_duty
-                        else None,
-                        html.Span(", ".join(c.shifts), className="hz-contact-shifts")
-                        if c.shifts
-                        else None,
-                    ],
-                    className="hz-contact-who",
-                ),
-                html.A(c.phone, href=phone_href(c.phone), className="hz-contact-phone"),
-            ],
-            className="hz-contact" + (" hz-contact-on-duty" if c.on_duty else ""),
-        )
-        for c in contacts
-    ]
-
-
-def actions(lang: str) -> html.Div:
-    """Return the inspector's actions: contacts, log a call, acknowledge, shelve."""
-    return html.Section(
-        id=ids.CONSOLE_ACTIONS,
-        className="hz-panel hz-actions hz-needs-alarm",
-        children=[
-            html.Button(
-                t("console.contacts", lang),
-                id=ids.CONSOLE_CONTACTS_BUTTON,
-                n_clicks=0,
-                className="hz-button hz-button-primary",
-            ),
-            html.Div(id=ids.CONSOLE_CONTACTS, className="hz-contacts"),
-            html.Div(id=ids.CONSOLE_RESULT, className="hz-result", role="status"),
-            html.Details(
-                open=True,
-                className="hz-form",
-                children=[
-                    html.Summary(t("console.call", lang)),
-                    dcc.Dropdown(
-                        id=ids.CONSOLE_CALL_CONTACT,
-                        placeholder=t("console.call.contact", lang),
-                        clearable=False,
-                        className="hz-dropdown",
-                    ),
-                    dcc.RadioItems(
-                        id=ids.CONSOLE_CALL_OUTCOME,
-                        options=[
-                            {"label": t(f"console.outcome.{o}", lang), "value": o}
-                            for o in CALL_OUTCOMES
-                        ],
-                        value="reached",
-                        inline=True,
-                        className="hz-radios",
-                    ),
-                    dcc.Textarea(
-                        id=ids.CONSOLE_CALL_NOTE,
-                        placeholder=t("console.call.note", lang),
-                        className="hz-textarea",
-                    ),
-                    html.Button(
-                        t("console.call", lang),
-                        id=ids.CONSOLE_CALL_SUBMIT,
-                        n_clicks=0,
-                        className="hz-button",
-                    ),
-                ],
-            ),
-            html.Details(
-                open=True,
-                className="hz-form",
-                children=[
-                    html.Summary(t("console.ack", lang)),
-                    dcc.Textarea(
-                        id=ids.CONSOLE_ACK_COMMENT,
-                        placeholder=t("console.ack.comment", lang),
-                        className="hz-textarea hz-textarea-short",
-                    ),
-                    dcc.Dropdown(
-                        id=ids.CONSOLE_ACK_DISPOSITION,
-                        options=[
-                            {"label": t(f"console.disposition.{d}", lang), "value": d}
-                            for d in DISPOSITIONS
-                        ],
-                        placeholder=t("console.ack.disposition", lang),
-                        className="hz-dropdown",
-                    ),
-                    html.Button(
-                        t("console.ack", lang),
-                        id=ids.CONSOLE_ACK_SUBMIT,
-                        n_clicks=0,
-                        className="hz-button",
-                    ),
-                ],
-            ),
-            html.Details(
-                className="hz-form",
-                children=[
-                    html.Summary(t("console.shelve", lang)),
-                    html.Div(
-                        [
-                            dcc.Input(
-                                id=ids.CONSOLE_SHELVE_MINUTES,
-                                type="number",
-                                min=1,
-                                max=1440,
-                                step=1,
-                                value=SHELVE_DEFAULT_MINUTES,
-                                className="hz-input hz-input-minutes",
-                                placeholder=t("console.shelve.minutes", lang),
-                            ),
-                            dcc.Input(
-                                id=ids.CONSOLE_SHELVE_REASON,
-                                type="text",
-                                placeholder=t("console.shelve.reason", lang),
-                                className="hz-input",
-                            ),
-                        ],
-                        className="hz-inline",
-                    ),
-                    html.Button(
-                        t("console.shelve", lang),
-                        id=ids.CONSOLE_SHELVE_SUBMIT,
-                        n_clicks=0,
-                        className="hz-button",
-                    ),
-                ],
-            ),
-        ],
-    )
-
-
-def contact_options(names: tuple[str, ...]) -> list[dict]:
-    """Return the call form's contact choices (names only: phones come with Contacts)."""
-    return [{"label": n, "value": n} for n in names]
-
-
-def result(key: str, lang: str, ok: bool, **params: object) -> html.Div:
-    """Return an action's outcome message."""
-    return html.Div(t(key, lang, **params), className="hz-ok" if ok else "hz-error")

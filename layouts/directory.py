@@ -13,10 +13,11 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from layouts import ids
-from layouts.console import grid_options, phone_href
+from layouts.controls import action_button
 from layouts.i18n import t
+from layouts.theme import grid_options, phone_href
 from monitoring.signals import SEVERITY_RANK
-from monitoring.views.console import ContactRow
+from monitoring.views.common import ContactRow
 from monitoring.views.directory import (
     NO_REGION,
     EnterpriseDetail,
@@ -37,11 +38,10 @@ def layout(lang: str, can: dict[str, bool], query: dict[str, str]) -> html.Div:
     contacts_head: list = [html.H3(t("directory.contacts", lang))]
     if can.get("inspector"):
         contacts_head.append(
-            html.Button(
+            action_button(
                 t("directory.phones", lang),
-                id=ids.DIRECTORY_PHONES_BUTTON,
-                n_clicks=0,
-                className="hz-button hz-button-primary hz-dir-phones",
+                ids.DIRECTORY_PHONES_BUTTON,
+                "hz-button-primary hz-dir-phones",
             )
         )
     return html.Div(
@@ -298,8 +298,8 @@ def zones_table(zones: tuple[ZoneRow, ...], lang: str) -> html.Div:
     if not zones:
         return html.Div(t("directory.zone.none", lang), className="hz-muted")
     several_sites = len({z.site for z in zones}) > 1
-    head = ("zone", "site", "hazard", "people", "dwell", "kinds")
-    head = tuple(h for h in head if several_sites or h != "site")
+    columns = ("zone", "site", "hazard", "people", "dwell", "kinds")
+    head = tuple(h for h in columns if several_sites or h != "site")
     header = html.Tr([html.Th(t(f"directory.zone.col.{h}", lang)) for h in head])
     body = []
     for z in zones:
@@ -388,8 +388,3 @@ def _contact(
         ],
         className="hz-contact" + (" hz-contact-on-duty" if on_duty else ""),
     )
-
-
-def result(key: str, lang: str, ok: bool, **params: object) -> html.Div:
-    """Return an action's outcome message."""
-    return html.Div(t(key, lang, **params), className="hz-ok" if ok else "hz-error")

@@ -190,3 +190,8 @@ def t(key: str, lang: str | None = DEFAULT_LANGUAGE, **params: object) -> str:
 def normalise(lang: object) -> str:
     """Return a supported language code for whatever the browser stored."""
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def name_in(name: str, name_zh: str | None, lang: str) -> str:
+    """Return a registry name in the language: the Chinese one when there is one."""
+    return name_zh if lang == "zh" and name_zh else name

@@ -126,6 +126,8 @@ PERMITS_FORM_SUBMIT = "permits-form-submit"
 PERMITS_FORM_RESULT = "permits-form-result"
 
 # Site page
+SITE_PAGE = "site-page"  # the slot its callback fills with the site (or the picker)
+SITE_REQUEST = "site-request"  # dcc.Store: {"lang", "query"} the page was opened with
 SITE_NAV = "site-nav"  # dcc.Location the picker navigates with
 SITE_CURRENT = "site-current"  # dcc.Store: {"enterprise", "site"} the page shows
 SITE_ENTERPRISE = "site-enterprise"

@@ -1,6 +1,6 @@
 """The sign-in page and the sign-out confirmation: plain HTML forms, in both languages.
 
-Both forms carry the session's signed form token (`monitoring.web_session.csrf_token`).
+Both forms carry the session's signed form token (`monitoring.web.session.csrf_token`).
 Everything interpolated is escaped; the error text comes only from our own labels.
 """
 
@@ -9,8 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from layouts.i18n import t
-
-CSRF_FIELD = "csrf_token"  # the field monitoring.web.session checks
+from monitoring.web.forms import CSRF_FIELD
 
 
 def _both(key: str, **params: object) -> str:

@@ -11,8 +11,9 @@ import dash_ag_grid as dag
 from dash import dcc, html
 
 from layouts import directory, ids
-from layouts.console import grid_options
+from layouts.controls import action_button
 from layouts.i18n import TEXT, t
+from layouts.theme import grid_options
 from monitoring.views.directory import RestrictionRow
 from monitoring.views.permits import STATES, PermitRow
 
@@ -393,11 +394,8 @@ def record_form(lang: str) -> html.Section:
             ),
             html.Div(
                 [
-                    html.Button(
-                        t("permits.form.submit", lang),
-                        id=ids.PERMITS_FORM_SUBMIT,
-                        n_clicks=0,
-                        className="hz-button hz-button-primary",
+                    action_button(
+                        t("permits.form.submit", lang), ids.PERMITS_FORM_SUBMIT, "hz-button-primary"
                     ),
                     html.Div(id=ids.PERMITS_FORM_RESULT, className="hz-result", role="status"),
                 ],
@@ -427,7 +425,9 @@ def error_message(field: str | None, reason: str, detail: str, lang: str) -> htm
         text = t("permits.error.forbidden", lang)
     else:
         text = t(f"permits.error.{reason}", lang, field=field_label(field, lang))
-    return html.Div(text, className="hz-error", **{"data-field": field or ""})
+    # Dash takes data-* attributes only as keywords that are not Python names, which its
+    # generated signature cannot type.
+    return html.Div(text, className="hz-error", **{"data-field": field or ""})  # type: ignore[arg-type]
 
 
 def done_message(permit: str, lang: str) -> html.Div:

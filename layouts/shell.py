@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.i18n import DEFAULT_LANGUAGE, t
-from monitoring.web.session import CSRF_FIELD
+from monitoring.web.forms import CSRF_FIELD
 
 CLOCK_MS = 1000
 HEALTH_MS = 2000

@@ -14,7 +14,7 @@ from dash import Patch, dcc, html
 
 from layouts import ids
 from layouts.alarm_text import alarm_message
-from layouts.i18n import TEXT, t
+from layouts.i18n import TEXT, name_in, t
 from layouts.shell import elapsed_text
 from monitoring.signals import SEVERITIES, SEVERITY_RANK
 from monitoring.views.wall import EnterpriseTile, FeedItem, WallSnapshot
@@ -171,11 +171,6 @@ def _tile(
     return html.Div(children, className=" ".join(classes))
 
 
-def display_name(name: str, name_zh: str | None, lang: str) -> str:
-    """Return the name in the chosen language when the registry has it."""
-    return name_zh if lang == "zh" and name_zh else name
-
-
 def tile_class(tile: EnterpriseTile) -> str:
     """Return the CSS classes of an enterprise tile: grey when normal, else its worst severity."""
     if tile.worst is None:
@@ -197,14 +192,16 @@ def enterprise_tile(tile: EnterpriseTile, lang: str) -> dcc.Link:
     since the grid is most of the wall's first answer).
     """
     # The name is the link's own text (a wrapping Div would cost ~100 bytes a tile).
-    children: list = [display_name(tile.name, tile.name_zh, lang)]
-    extra = {}
-    if tile.worst is not None:
-        status = f"{t(f'severity.{tile.worst}', lang)} · {tile.open_alarms}"
-        children.append(html.Div(status, className="hz-ent-status"))
-        extra["style"] = {"order": tile_order(tile)}
+    name = name_in(tile.name, tile.name_zh, lang)
+    href, css = site_href(tile.id, tile.site), tile_class(tile)
+    if tile.worst is None:
+        return dcc.Link([name], href=href, className=css)
+    status = f"{t(f'severity.{tile.worst}', lang)} · {tile.open_alarms}"
     return dcc.Link(
-        children, href=site_href(tile.id, tile.site), className=tile_class(tile), **extra
+        [name, html.Div(status, className="hz-ent-status")],
+        href=href,
+        className=css,
+        style={"order": tile_order(tile)},
     )
 
 
@@ -244,7 +241,7 @@ def state_key(item: FeedItem) -> str:
 
 def feed_message(item: FeedItem, tz: str, lang: str) -> str:
     """Return a feed item's alarm message in the chosen language."""
-    zone = display_name(item.zone_name, item.zone_name_zh, lang) if item.zone_name else None
+    zone = name_in(item.zone_name, item.zone_name_zh, lang) if item.zone_name else None
     return alarm_message(item.message_key, item.params, lang, item.message, zone_name=zone, tz=tz)
 
 
@@ -277,9 +274,9 @@ def feed_rows(snap: WallSnapshot, lang: str, to_console: bool = False) -> list:
                     html.Div(
                         [
                             html.Div(
-                                display_name(item.enterprise_name, item.enterprise_name_zh, lang)
+                                name_in(item.enterprise_name, item.enterprise_name_zh, lang)
                                 + " / "
-                                + display_name(item.site_name, item.site_name_zh, lang),
+                                + name_in(item.site_name, item.site_name_zh, lang),
                                 className="hz-feed-where",
                             ),
                             html.Div(what, className="hz-feed-what"),

@@ -1,6 +1,6 @@
 """Typed records that cross the edge: what a gateway message becomes once parsed.
 
-Everything downstream of `monitoring.edge.protocol` sees only these frozen objects, never raw
+Everything downstream of `monitoring.edge.parse` sees only these frozen objects, never raw
 payloads. Times are epoch milliseconds (UTC) throughout.
 """
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -20,6 +19,9 @@ import yaml
 from monitoring.records import ID_PATTERN
 
 MIN_RETENTION_DAYS = 30  # regulatory minimum for major-hazard monitoring records
+
+# A setting's value once converted to its field's type.
+SettingValue = Path | int | bool | str | tuple[str, ...]
 
 
 class SettingsError(Exception):
@@ -84,7 +86,7 @@ class Settings:
 
 
 # Option name -> (type converter, help). Names map to `--opt-name` and `HAZMON_OPT_NAME`.
-OPTIONS: dict[str, tuple[Any, str]] = {
+OPTIONS: dict[str, tuple[Callable[[str], object], str]] = {
     "registry": (Path, "registry YAML file (contract section 4)"),
     "mqtt_url": (str, "broker URL, mqtt://HOST:PORT or mqtts://HOST:PORT"),
     "mqtt_protocol": (str, "MQTT protocol version: 5 (default) or 3.1.1"),
@@ -154,16 +156,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def load_settings(
-    cli: Mapping[str, Any], environ: Mapping[str, str] | None = None, **overrides: Any
+    cli: Mapping[str, object], environ: Mapping[str, str] | None = None, **overrides: object
 ) -> Settings:
     """Build validated settings from parsed CLI values, the environment and a config file."""
     environ = os.environ if environ is None else environ
     problems: list[str] = []
-    values: dict[str, Any] = {}
+    values: dict[str, object] = {}
 
     config_path = cli.get("config") or environ.get("HAZMON_CONFIG")
     if config_path:
-        values.update(_read_config_file(Path(config_path), problems))
+        values.update(_read_config_file(Path(_path_like(config_path)), problems))
 
     known = {f.name for f in fields(Settings)}
     for name in known:
@@ -178,14 +180,15 @@ def load_settings(
     converted = _convert(values, problems)
     if problems:
         raise SettingsError(problems)
-    settings = Settings(**converted)
+    # Each value has its own field's type (chosen by name in _convert), which mypy cannot see.
+    settings = Settings(**converted)  # type: ignore[arg-type]
     _validate(settings, problems)
     if problems:
         raise SettingsError(problems)
     return settings
 
 
-def _read_config_file(path: Path, problems: list[str]) -> dict[str, Any]:
+def _read_config_file(path: Path, problems: list[str]) -> dict[str, object]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -195,7 +198,7 @@ def _read_config_file(path: Path, problems: list[str]) -> dict[str, Any]:
         problems.append(f"config file {path}: must be a mapping of option: value")
         return {}
     known = {f.name for f in fields(Settings)}
-    out = {}
+    out: dict[str, object] = {}
     for key, value in data.items():
         name = str(key).replace("-", "_")
         if name not in known:
@@ -205,21 +208,22 @@ def _read_config_file(path: Path, problems: list[str]) -> dict[str, Any]:
     return out
 
 
-def _convert(values: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-    types = {f.name: f.type for f in fields(Settings)}
-    out: dict[str, Any] = {}
+def _convert(values: Mapping[str, object], problems: list[str]) -> dict[str, SettingValue]:
+    # Annotations are strings here (`from __future__ import annotations`).
+    types = {f.name: str(f.type) for f in fields(Settings)}
+    out: dict[str, SettingValue] = {}
     for name, value in values.items():
         kind = types[name]
         try:
             if "Path" in kind:
-                out[name] = Path(value)
+                out[name] = Path(_path_like(value))
             elif kind == "int":
-                out[name] = int(value)
+                out[name] = int(_int_like(value))
             elif kind == "bool":
                 out[name] = _to_bool(value)
             elif "tuple" in kind:
-                items = value.split(",") if isinstance(value, str) else list(value)
-                out[name] = tuple(s.strip() for s in items if str(s).strip())
+                items = value.split(",") if isinstance(value, str) else list(_iterable(value))
+                out[name] = tuple(_text(s).strip() for s in items if str(s).strip())
             else:
                 out[name] = str(value)
         except (TypeError, ValueError):
@@ -227,7 +231,33 @@ def _convert(values: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     return out
 
 
-def _to_bool(value: Any) -> bool:
+def _path_like(value: object) -> str | os.PathLike[str]:
+    # What Path() accepts; anything else is the TypeError Path() would raise.
+    if isinstance(value, str | os.PathLike):
+        return value
+    raise TypeError(value)
+
+
+def _int_like(value: object) -> str | bytes | int | float:
+    # What int() accepts from a config file, the environment or the command line.
+    if isinstance(value, str | bytes | int | float):
+        return value
+    raise TypeError(value)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise TypeError(value)
+
+
+def _iterable(value: object) -> Iterable[object]:
+    if isinstance(value, Iterable):
+        return value
+    raise TypeError(value)
+
+
+def _to_bool(value: object) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()

@@ -41,7 +41,7 @@ class User:
         """Tell whether this user holds `role` or a higher one."""
         return self.active and ROLE_RANK[self.role] >= ROLE_RANK[role]
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, str | int | bool]:
         """Return the user as the API shows it (no password)."""
         return {
             "username": self.username,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 
 @dataclass(frozen=True)
@@ -53,17 +54,33 @@ def _s(
 
 
 def _z(
-    ident: str, name: str, name_zh: str, *sensors: SensorSpec, major: bool = False, **extra: object
+    ident: str,
+    name: str,
+    name_zh: str,
+    *sensors: SensorSpec,
+    major: bool = False,
+    max_people: int | None = None,
+    dwell_s: int | None = None,
+    camera: str | None = None,
 ) -> ZoneTemplate:
-    return ZoneTemplate(ident, name, name_zh, tuple(sensors), major, **extra)  # type: ignore[arg-type]
+    return ZoneTemplate(ident, name, name_zh, tuple(sensors), major, max_people, dwell_s, camera)
+
+
+class _Limits(TypedDict, total=False):
+    """A set of limits shared by several sensors, spread into `_s(..., **limits)`."""
+
+    low_low: float
+    low: float
+    high: float
+    high_high: float
 
 
 # Templates are tables: keep their hand layout.
 # fmt: off
 STORY_ENTERPRISE = ("ty-fert", "Tianyu Fertilizer Co., Ltd.", "天宇化肥有限公司")
 
-_PROCESS_FLOW = {"low": 30, "high": 70}
-_AMBIENT = {"high": 40, "high_high": 45}
+_PROCESS_FLOW: _Limits = {"low": 30, "high": 70}
+_AMBIENT: _Limits = {"high": 40, "high_high": 45}
 
 FERTILIZER = Industry("fert", "{} Fertilizer Co., Ltd.", "{}化肥有限公司",
     (("Tianyu", "天宇", "ty"), ("Fengshou", "丰收", "fs")),

@@ -24,6 +24,7 @@ import queue
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -182,6 +183,18 @@ def run_load(
     return _run_processes(specs)
 
 
+class _Sender(Protocol):
+    """What `publish_load` needs of an engine: QoS 1 sends and their acknowledgements."""
+
+    window: int  # messages in flight before the publisher waits for acknowledgements
+
+    def connect(self) -> None: ...
+    def send(self, topic: bytes, payload: bytes) -> int: ...
+    def flush(self) -> None: ...
+    def pump(self, timeout: float) -> list[int]: ...
+    def close(self) -> None: ...
+
+
 class _PahoSender:
     """paho-mqtt driven from the publishing thread (no network thread: no locks, no wake-ups)."""
 
@@ -254,7 +267,10 @@ class _WireSender:
         self.wire.close()
 
 
-ENGINES = {"paho": _PahoSender, "wire": _WireSender}
+ENGINES: dict[str, Callable[[PublisherSpec], _Sender]] = {
+    "paho": _PahoSender,
+    "wire": _WireSender,
+}
 
 
 def publish_load(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -130,10 +129,16 @@ def test_a_viewer_sees_no_phone_numbers_and_no_actions_on_the_console(app, gatew
     site = f"http://127.0.0.1:{app.port}"
     with browser_page() as page:
         log_in(page, site, *VIEWER)
+        # The viewer is shown the alarm: on the wall, linked to its Site page, not the console.
+        alarm = page.locator(".hz-feed-row.hz-sev-orange", has_text="Ammonia tanks")
+        alarm.wait_for(timeout=20000)
+        assert alarm.get_attribute("href").startswith("/site?")
         assert "Console" not in page.locator(".hz-nav-link").all_inner_texts()
+        assert not PHONE.search(page.content())
         page.goto(site + "/console")
-        page.wait_for_selector(".hz-message-page")
-        time.sleep(1)
+        # The router's whole answer for /console: this message, with the viewer's navigation.
+        page.wait_for_selector(".hz-message-page:text('Your role may not open this page')")
+        assert "Sites" in page.locator(".hz-nav-link").all_inner_texts()
         assert page.locator("#console-contacts-button").count() == 0
         assert page.locator("#console-ack-submit, #console-call-submit").count() == 0
         assert not PHONE.search(page.content())

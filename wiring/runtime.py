@@ -7,15 +7,33 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from monitoring.settings import Settings
-from monitoring.storage.base import StoreUnavailable
+from monitoring.storage.base import RecordStore, StoreUnavailable
+
+if TYPE_CHECKING:  # the parts are imported when started: `app.py ingest` needs no web, no broker
+    import dash
+
+    from monitoring.alarms.book import AlarmBook
+    from monitoring.alarms.calls import CallLog, ContactLookups
+    from monitoring.alarms.service import AlarmService
+    from monitoring.books.intake import IntakeBooks
+    from monitoring.books.permits import PermitRecordings
+    from monitoring.books.users import UserBook
+    from monitoring.db.database import Database
+    from monitoring.ingest.broker import EmbeddedBroker
+    from monitoring.ingest.pipeline import IntakePipeline
+    from monitoring.ingest.session import IngestService
+    from monitoring.registry.model import Registry
+    from monitoring.storage.spool.log import Spool
+    from simulators.simulation import Simulation
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEMO_MQTT_PORT = 1883
 
@@ -25,24 +43,24 @@ class Runtime:
     """The started parts of one process; `stop()` stops them in reverse order."""
 
     settings: Settings
-    db: Any = None
-    users: Any = None
-    books: Any = None
-    alarms: Any = None
-    calls: Any = None
-    lookups: Any = None
-    permit_recordings: Any = None
-    alarm_service: Any = None
-    store: Any = None
-    spool: Any = None
-    registry: Any = None
-    broker: Any = None
-    pipeline: Any = None
-    ingest: Any = None
-    simulation: Any = None
-    web_app: Any = None
+    db: Database | None = None
+    users: UserBook | None = None
+    books: IntakeBooks | None = None
+    alarms: AlarmBook | None = None
+    calls: CallLog | None = None
+    lookups: ContactLookups | None = None
+    permit_recordings: PermitRecordings | None = None
+    alarm_service: AlarmService | None = None
+    store: RecordStore | None = None
+    spool: Spool | None = None
+    registry: Registry | None = None
+    broker: EmbeddedBroker | None = None
+    pipeline: IntakePipeline | None = None
+    ingest: IngestService | None = None
+    simulation: Simulation | None = None
+    web_app: dash.Dash | None = None
     mqtt_url: str | None = None
-    _stoppers: list = field(default_factory=list)
+    _stoppers: list[tuple[str, Callable[[], object]]] = field(default_factory=list)
 
     def stop(self) -> None:
         """Stop everything that was started, newest first."""
@@ -59,12 +77,19 @@ class Runtime:
         return {} if registry is None else registry.sensor_locations(enterprise, site)
 
 
+def need(part: T | None, name: str) -> T:
+    """Return a part of the runtime that must have been started; RuntimeError if it was not."""
+    if part is None:
+        raise RuntimeError(f"the {name} is not started")
+    return part
+
+
 def start_storage(rt: Runtime) -> None:
     """Open the relational store, the users, the intake books and the time-series store."""
     from monitoring.alarms.book import AlarmBook
     from monitoring.alarms.calls import CallLog, ContactLookups
     from monitoring.books.intake import IntakeBooks
-    from monitoring.books.permit_reports import PermitRecordings
+    from monitoring.books.permits import PermitRecordings
     from monitoring.books.users import UserBook
     from monitoring.db.database import Database
 
@@ -98,7 +123,7 @@ def start_storage(rt: Runtime) -> None:
     rt._stoppers.append(("store", rt.store.close))
 
 
-def build_store(s: Settings) -> Any:
+def build_store(s: Settings) -> RecordStore:
     """Return the configured time-series store (not started)."""
     if s.influx_url:
         from monitoring.storage.influx import InfluxStore
@@ -117,7 +142,7 @@ def build_store(s: Settings) -> Any:
 
 def load_registry(rt: Runtime, path: Path | None) -> None:
     """Load the registry file (contract section 4) if one is configured."""
-    from monitoring.registry.model import load_registry as load
+    from monitoring.registry.loader import load_registry as load
 
     if path is not None:
         rt.registry = load(path)
@@ -133,7 +158,7 @@ def start_ingest(rt: Runtime) -> None:
     """Start the intake pipeline and its MQTT subscription."""
     from monitoring.ingest.pipeline import IntakePipeline
     from monitoring.ingest.session import IngestService
-    from monitoring.storage.spool import Spool
+    from monitoring.storage.spool.log import Spool
 
     s = rt.settings
     if s.influx_url:
@@ -141,9 +166,9 @@ def start_ingest(rt: Runtime) -> None:
         rt.spool.start()
         rt._stoppers.append(("spool", rt.spool.close))
     rt.pipeline = IntakePipeline(
-        store=rt.store,
+        store=need(rt.store, "time-series store"),
         spool=rt.spool,
-        books=rt.books,
+        books=need(rt.books, "intake books"),
         sensor_locations=rt.sensor_locations,
         ack=lambda tokens: None,
         root=s.topic_root,
@@ -197,10 +222,15 @@ def start_rules(rt: Runtime) -> None:
     from monitoring.alarms.service import AlarmService
     from monitoring.rules.engine import RuleEngine
 
-    rt.alarm_service = AlarmService(RuleEngine(rt.registry), rt.alarms, rt.books.permits)
+    pipeline = need(rt.pipeline, "intake pipeline")
+    rt.alarm_service = AlarmService(
+        RuleEngine(need(rt.registry, "registry")),
+        need(rt.alarms, "alarm book"),
+        need(rt.books, "intake books").permits,
+    )
     rt.alarm_service.start()
     rt._stoppers.append(("alarm service", rt.alarm_service.stop))
-    rt.pipeline.listeners.append(rt.alarm_service.on_batch)
+    pipeline.listeners.append(rt.alarm_service.on_batch)
 
 
 def _mqtt_endpoint(rt: Runtime) -> tuple[str, int, bool]:
@@ -270,8 +300,8 @@ def reload_registry(rt: Runtime, path: Path) -> list[str]:
     that started without a registry starts its rules now. Other processes (separate
     `app.py ingest` workers) keep their copy until they restart.
     """
-    from monitoring.registry.model import RegistryError
-    from monitoring.registry.model import load_registry as load
+    from monitoring.registry.loader import RegistryError
+    from monitoring.registry.loader import load_registry as load
 
     try:
         registry = load(path)

@@ -6,14 +6,22 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from monitoring.books.rejects import RejectLog
 from monitoring.books.users import AuditLog, UserBook
+from monitoring.books.workers import WorkerBoard
+from monitoring.db.database import Database
+from monitoring.registry.model import Registry
+from monitoring.storage.base import RecordStore
 from monitoring.users import User, UserError
 
 HEARTBEAT_FRESH_S = 30.0  # an ingest worker silent longer than this is reported stale
+
+View = Callable[..., Response]  # a route's function
+Require = Callable[[str], Callable[[View], View]]  # `require("admin")` guards a route
+AddRoutes = Callable[[Blueprint, Require], None]  # adds more routes to the blueprint
 
 
 @dataclass
@@ -21,15 +29,15 @@ class ApiContext:
     """What the API reads from; built once by the runtime."""
 
     users: UserBook
-    rejects: Any  # RejectLog
-    workers: Any  # WorkerBoard
-    store: Any  # RecordStore
-    db: Any  # Database
+    rejects: RejectLog
+    workers: WorkerBoard
+    store: RecordStore
+    db: Database
     store_kind: str
     local_status: Callable[[], dict] | None = None  # the in-process ingest, if any
-    registry: Callable[[], Any] = lambda: None
+    registry: Callable[[], Registry | None] = lambda: None
     clock: Callable[[], float] = time.time
-    extra_routes: list[Callable[[Blueprint, Callable], None]] = field(default_factory=list)
+    extra_routes: list[AddRoutes] = field(default_factory=list)
 
 
 def _error(status: int, message: str, **headers: str) -> Response:
@@ -44,10 +52,10 @@ def create_api(ctx: ApiContext) -> Blueprint:
     """Build the /api/v1 blueprint over a context."""
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
-    def require(role: str) -> Callable:
-        def decorator(view: Callable) -> Callable:
+    def require(role: str) -> Callable[[View], View]:
+        def decorator(view: View) -> View:
             @functools.wraps(view)
-            def wrapped(*args: Any, **kwargs: Any) -> Any:
+            def wrapped(*args: object, **kwargs: object) -> Response:
                 auth = request.authorization
                 user: User | None = None
                 if auth is not None and auth.type == "basic" and auth.username:
@@ -97,8 +105,12 @@ def create_api(ctx: ApiContext) -> Blueprint:
         audit = AuditLog(ctx.db)
         target = str(body.get("username") or "")[:64]
         try:
+            # UNTRUSTED values (type: ignore): the book checks each, refusing with UserError.
             user = ctx.users.create(
-                body.get("username"), body.get("password"), body.get("role"), now_ms
+                body.get("username"),  # type: ignore[arg-type]
+                body.get("password"),  # type: ignore[arg-type]
+                body.get("role"),  # type: ignore[arg-type]
+                now_ms,
             )
         except UserError as exc:
             audit.record(g.user.username, "create_user", target, "refused", str(exc), now_ms)

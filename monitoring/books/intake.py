@@ -1,20 +1,20 @@
-"""The relational side of intake: one object the pipeline writes rejects, permits and status to."""
+"""The relational side of intake: one object the pipeline writes rejects, permits and status to.
+
+Each book lives in its own module (`rejects`, `permits`, `gateways`, `unregistered`,
+`workers`); `IntakeBooks` is the set of them one ingest worker writes a batch to.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from monitoring.books.intake_log import (
-    GatewayBook,
-    PermitBook,
-    RejectedMessage,
-    RejectLog,
-    UnregisteredSensors,
-    WorkerBoard,
-)
+from monitoring.books.gateways import GatewayBook
+from monitoring.books.permits import PermitBook
+from monitoring.books.rejects import RejectedMessage, RejectLog
+from monitoring.books.unregistered import Sighting, UnregisteredSensors
+from monitoring.books.workers import WorkerBoard
 from monitoring.db.database import Database
 from monitoring.records import GatewayStatus, Permit, Rejection
 
@@ -43,7 +43,7 @@ class IntakeBooks:
         rejects: Sequence[RejectedMessage],
         permits: Sequence[Permit],
         statuses: Sequence[GatewayStatus],
-        unregistered: Sequence[tuple[str, str, str, int]],
+        unregistered: Sequence[Sighting],
     ) -> None:
         """Keep one batch's relational records (each write is idempotent on redelivery)."""
         if rejects:
@@ -68,7 +68,7 @@ class IntakeBooks:
         )
 
     def heartbeat(
-        self, worker_id: str, started_ms: int, now_ms: int, state: dict[str, Any]
+        self, worker_id: str, started_ms: int, now_ms: int, state: Mapping[str, object]
     ) -> None:
         """Publish this worker's counters for /health."""
         self.workers.heartbeat(worker_id, started_ms, now_ms, state)

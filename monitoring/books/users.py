@@ -6,8 +6,10 @@ transaction as the change.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
+from typing import TypedDict
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -102,15 +104,15 @@ class UserBook:
             conn.execute(users_table.delete().where(users_table.c.username == username))
             conn.execute(user_login_table.delete().where(user_login_table.c.username == username))
 
-    def _change(self, username: str, values: dict) -> User:
+    def _change(self, username: str, values: _UserChange) -> User:
         with self.db.engine.begin() as conn:
             row = self._locked_user(conn, username, leaves_admin=_still_admin(values))
             conn.execute(
                 users_table.update().where(users_table.c.username == username).values(**values)
             )
-        return _user({**row, **values})
+        return dataclasses.replace(_user(row), **values)
 
-    def _locked_user(self, conn: sa.Connection, username: str, leaves_admin: bool) -> dict:
+    def _locked_user(self, conn: sa.Connection, username: str, leaves_admin: bool) -> sa.RowMapping:
         """Return the user's row, raising if the change would leave no active administrator.
 
         On PostgreSQL every administrator row is locked first, in name order, so two
@@ -135,7 +137,7 @@ class UserBook:
             others = [name for name, active in admins if active and name != username]
             if not others:
                 raise LastAdminError("the last active administrator cannot lose that role")
-        return dict(row)
+        return row
 
     def authenticate(self, username: str, password: str) -> User | None:
         """Return the user when the password is right, else None."""
@@ -203,7 +205,14 @@ class UserBook:
         return generated
 
 
-def _still_admin(values: dict) -> bool:
+class _UserChange(TypedDict, total=False):
+    """The columns of a user that `UserBook._change` may set."""
+
+    role: str
+    active: bool
+
+
+def _still_admin(values: _UserChange) -> bool:
     # Does the user remain an active administrator after this change?
     return values.get("role", "admin") == "admin" and values.get("active", True)
 

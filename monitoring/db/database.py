@@ -11,11 +11,12 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from monitoring.db.schema import (
     metadata,
@@ -32,6 +33,8 @@ SCHEMA_LOCK_KEY = 0x48415A57  # "HAZW"
 SCHEMA_VERSION = 1
 
 Migration = Callable[[sa.Connection], None]
+# An INSERT that can take `on_conflict_do_update`, in the dialect of the database.
+Upsert = postgresql.Insert | sqlite.Insert
 # MIGRATIONS[n] brings an existing schema from version n - 1 to n, inside the start-up
 # transaction. New tables need no migration: `create_all` adds them before migrations run.
 MIGRATIONS: Mapping[int, Migration] = MappingProxyType({})
@@ -56,7 +59,7 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
-def upsert(db: Database, table: sa.Table) -> Any:
+def upsert(db: Database, table: sa.Table) -> Upsert:
     """Return an INSERT for `table` that supports `on_conflict_do_update` on this backend."""
     dialect_insert = postgresql.insert if db.dialect == "postgresql" else sqlite.insert
     return dialect_insert(table)
@@ -131,7 +134,7 @@ class Database:
         return engine
 
 
-def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     try:
         # WAL lets the web process read while an ingest process writes. Switching a fresh

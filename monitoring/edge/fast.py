@@ -4,7 +4,7 @@ Nearly every message on a busy broker is a well-formed telemetry batch, `{"ts": 
 "readings": [{"sensor": ..., "value": ...}, ...]}`. msgspec decodes and type-checks such a
 payload in one call, several times faster than `json.loads` plus Python checks. The fast path
 only ever says yes or "don't know": `fast_telemetry` returns the records exactly as the full
-parser (`protocol.py`) would, or None, and then the full parser does every check and explains
+parser (`telemetry.py`) would, or None, and then the full parser does every check and explains
 what is wrong. A property test holds the two to the same answers.
 """
 
@@ -77,7 +77,7 @@ def fast_telemetry(
     items = batch.readings
     if not items:
         return None
-    records = []
+    records: list[Reading] = []
     append = records.append
     get_place = places.get
     for item in items:

@@ -15,10 +15,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any
 
-from monitoring.books.intake_log import RejectedMessage
-from monitoring.edge.protocol import parse_message
+from monitoring.books.intake import IntakeBooks
+from monitoring.books.rejects import RejectedMessage
+from monitoring.edge.parse import parse_message
 from monitoring.records import (
     UNKNOWN,
     GatewayStatus,
@@ -26,9 +26,11 @@ from monitoring.records import (
     Permit,
     PresenceCount,
     Reading,
+    Rejection,
     StoredBatch,
 )
 from monitoring.storage.base import RecordStore, StoreRejected, StoreUnavailable
+from monitoring.storage.spool.log import Spool
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ MAX_PENDING_POINTS = 200_000  # backpressure: the network thread waits above thi
 HEARTBEAT_S = 5.0
 PRUNE_INTERVAL_S = 3600.0
 
-Ack = Callable[[Any], None]
+Token = tuple[int, int]  # an MQTT message's (packet id, QoS): what its acknowledgement needs
+Ack = Callable[[list[Token]], None]
 Clock = Callable[[], float]
 
 
@@ -59,12 +62,12 @@ class IntakeCounters:
 
 @dataclass
 class _Batch:
-    tokens: list[Any] = field(default_factory=list)
+    tokens: list[Token] = field(default_factory=list)
     readings: list[Reading] = field(default_factory=list)
     presence: list[PresenceCount] = field(default_factory=list)
     permits: list[Permit] = field(default_factory=list)
     statuses: list[GatewayStatus] = field(default_factory=list)
-    rejects: list[Any] = field(default_factory=list)  # RejectedMessage
+    rejects: list[RejectedMessage] = field(default_factory=list)
     unregistered: dict[tuple[str, str, str], int] = field(default_factory=dict)
     first_ms: float = 0.0
 
@@ -80,8 +83,8 @@ class IntakePipeline:
         self,
         *,
         store: RecordStore,
-        spool: Any,
-        books: Any,
+        spool: Spool | None,
+        books: IntakeBooks,
         sensor_locations: Callable[[str, str], Mapping[str, tuple[str, str]]],
         ack: Ack,
         root: str = "hazmon",
@@ -94,7 +97,7 @@ class IntakePipeline:
     ) -> None:
         self.store = store
         self.spool = spool
-        self.books = books  # IntakeBooks: rejects, permits, gateways, unregistered, workers
+        self.books = books  # rejects, permits, gateways, unregistered sensors, workers
         self.sensor_locations = sensor_locations
         self.ack = ack
         self.root = root
@@ -106,7 +109,7 @@ class IntakePipeline:
         self.clock = clock
         self.counters = IntakeCounters()
         self.listeners: list[Callable[[StoredBatch], None]] = []
-        self.status_extra: Callable[[], dict[str, Any]] = dict
+        self.status_extra: Callable[[], dict[str, object]] = dict
         self._cond = threading.Condition()
         self._batch = _Batch()
         self._in_flight_points = 0
@@ -120,7 +123,9 @@ class IntakePipeline:
 
     # -- network thread -------------------------------------------------------------------
 
-    def offer(self, topic: str, payload: bytes, token: Any, received_ms: int | None = None) -> None:
+    def offer(
+        self, topic: str, payload: bytes, token: Token, received_ms: int | None = None
+    ) -> None:
         """Take one MQTT message; it is acknowledged through `ack([token, ...])` once durable."""
         now_ms = int(self.clock() * 1000) if received_ms is None else received_ms
         try:
@@ -140,12 +145,18 @@ class IntakePipeline:
                 self._cond.notify()
             return
 
+        # `kind` says which record type `records` holds; the type checker cannot follow that,
+        # and a cast per message would be a call on the hot path, hence the ignores below.
         kind = parsed.kind
         records = parsed.records
         unregistered: list[tuple[str, str, str]] = []
         if kind == "telemetry" and UNKNOWN in map(_kind_of, records):
             # zone and kind were filled from the registry; "unknown" means not registered
-            unregistered = [(r.enterprise, r.site, r.sensor) for r in records if r.kind == UNKNOWN]
+            unregistered = [
+                (r.enterprise, r.site, r.sensor)  # type: ignore[union-attr]
+                for r in records
+                if r.kind == UNKNOWN  # type: ignore[union-attr]
+            ]
         partial = None
         if parsed.partial_rejections:
             partial = _partial_reject(topic, payload, parsed.partial_rejections, now_ms)
@@ -163,13 +174,13 @@ class IntakePipeline:
                 b.first_ms = time.monotonic()
             tokens.append(token)
             if kind == "telemetry":
-                b.readings += records
+                b.readings += records  # type: ignore[arg-type]
             elif kind == "presence":
-                b.presence += records
+                b.presence += records  # type: ignore[arg-type]
             elif kind == "permit":
-                b.permits += records
+                b.permits += records  # type: ignore[arg-type]
             else:
-                b.statuses += records
+                b.statuses += records  # type: ignore[arg-type]
             for key in unregistered:
                 b.unregistered[key] = max(b.unregistered.get(key, 0), now_ms)
             self._in_flight_points += points
@@ -323,23 +334,24 @@ class IntakePipeline:
     def _write_points(self, readings: list[Reading], presence: list[PresenceCount]) -> None:
         if not readings and not presence:
             return
-        if self.spool is not None and (self._store_down or not self.spool.is_empty()):
+        spool = self.spool
+        if spool is not None and (self._store_down or not spool.is_empty()):
             # Keep order: while anything waits in the spool, new data queues behind it.
-            self.spool.append(readings, presence)
+            spool.append(readings, presence)
             self.counters.spooled += len(readings) + len(presence)
-            self._try_replay()
+            self._try_replay(spool)
             return
         try:
             self.store.write(readings, presence)
             self.counters.stored += len(readings) + len(presence)
         except StoreUnavailable as exc:
             self.counters.store_errors += 1
-            if self.spool is None:
+            if spool is None:
                 raise
             log.warning("store unavailable (%s): spooling to disk", exc)
             self._store_down = True
             self._last_replay_try = time.monotonic()
-            self.spool.append(readings, presence)
+            spool.append(readings, presence)
             self.counters.spooled += len(readings) + len(presence)
         except StoreRejected as exc:
             # The store refused these points for good (e.g. a field type conflict created
@@ -353,7 +365,7 @@ class IntakePipeline:
             )
             self.books.store_rejected(str(exc), len(readings) + len(presence))
 
-    def _try_replay(self) -> None:
+    def _try_replay(self, spool: Spool) -> None:
         now = time.monotonic()
         if self._store_down and now - self._last_replay_try < REPLAY_RETRY_S:
             return
@@ -372,8 +384,8 @@ class IntakePipeline:
             self.counters.stored += len(readings) + len(presence)
 
         try:
-            self.spool.replay(write, max_points=self.batch_max_points)
-            self._store_down = not self.spool.is_empty()
+            spool.replay(write, max_points=self.batch_max_points)
+            self._store_down = not spool.is_empty()
             if not self._store_down:
                 log.info("store is back: spool drained")
         except _ReplayPause:
@@ -383,13 +395,13 @@ class IntakePipeline:
             log.warning(
                 "store still unavailable (%s); %d points wait in the spool",
                 exc,
-                self.spool.pending_points(),
+                spool.pending_points(),
             )
 
     def _housekeeping(self) -> None:
         now = time.monotonic()
         if self.spool is not None and not self.spool.is_empty():
-            self._try_replay()
+            self._try_replay(self.spool)
         if now - self._last_heartbeat >= HEARTBEAT_S:
             self._last_heartbeat = now
             try:
@@ -406,7 +418,7 @@ class IntakePipeline:
             except Exception as exc:
                 log.warning("retention prune failed: %s", exc)
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         """Return this worker's counters and state for /health."""
         c = self.counters
         state = {
@@ -432,7 +444,7 @@ _kind_of = attrgetter("kind")
 
 
 def _partial_reject(
-    topic: str, payload: bytes, rejections: Sequence[Any], now_ms: int
+    topic: str, payload: bytes, rejections: Sequence[Rejection], now_ms: int
 ) -> RejectedMessage:
     """Return the rejected-message record of the readings dropped from a kept message."""
     detail = "; ".join(f"{r.detail}" for r in rejections[:10])

@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
-from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
-from monitoring.edge.protocol import subscription_filter
+from monitoring.edge.topics import subscription_filter
 from monitoring.ingest.mqtt_client import BufferedClient
 from monitoring.ingest.pipeline import IntakePipeline
 
@@ -65,7 +65,7 @@ class IngestService:
         self.connected = threading.Event()
         self.fatal_error: str | None = None
         self.connects = 0
-        self._client: mqtt.Client | None = None
+        self._client: BufferedClient | None = None
 
     def start(self) -> None:
         """Connect in the background; reconnects and re-subscribes by itself."""
@@ -92,13 +92,15 @@ class IngestService:
         self.pipeline.ack = self._ack
         self.pipeline.status_extra = self.status
         self._client = client
-        kwargs: dict[str, Any] = {"keepalive": KEEPALIVE_S}
         if v5:
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = SESSION_EXPIRY_S
             props.ReceiveMaximum = self.receive_maximum
-            kwargs.update(clean_start=False, properties=props)
-        client.connect_async(self.host, self.port, **kwargs)
+            client.connect_async(
+                self.host, self.port, keepalive=KEEPALIVE_S, clean_start=False, properties=props
+            )
+        else:
+            client.connect_async(self.host, self.port, keepalive=KEEPALIVE_S)
         client.loop_start()
 
     def stop(self) -> None:
@@ -109,7 +111,7 @@ class IngestService:
             self._client = None
         self.connected.clear()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> dict[str, object]:
         """Return the broker side of this worker's state."""
         return {
             "broker_connected": self.connected.is_set(),
@@ -123,7 +125,12 @@ class IngestService:
             client.ack_many([mid for mid, qos in tokens if qos == 1])
 
     def _on_connect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
     ) -> None:
         if reason.is_failure:
             text = str(reason)
@@ -146,7 +153,12 @@ class IngestService:
         client.subscribe(subscription_filter(self.root), qos=1)
 
     def _on_subscribe(
-        self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
     ) -> None:
         if any(r.is_failure for r in reasons):
             log.error(
@@ -159,7 +171,12 @@ class IngestService:
         self.connected.set()
 
     def _on_disconnect(
-        self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        properties: Properties | None,
     ) -> None:
         self.connected.clear()
         if reason.is_failure:
@@ -173,12 +190,13 @@ class IngestService:
         except Exception:  # never let one message kill the network loop
             log.exception("intake failed on a message from %r", text[:200])
 
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         try:
             topic = msg.topic
         except UnicodeDecodeError:
             topic = msg._topic.decode("utf-8", "replace")
         try:
-            self.pipeline.offer(topic, msg.payload, (msg.mid, msg.qos))
+            # paho may hand over a bytearray here; bytes() of bytes is the same object.
+            self.pipeline.offer(topic, bytes(msg.payload), (msg.mid, msg.qos))
         except Exception:  # never let one message kill the network loop
             log.exception("intake failed on a message from %r", topic[:200])

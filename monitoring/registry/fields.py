@@ -1,8 +1,8 @@
 """Reading the fields of an administrator's YAML file, with problems that say where they are.
 
-The registry module describes what each entry holds; this module knows how a field is read:
-its type, its place in the file for the error message, and the collecting of every problem
-so that one run reports them all.
+`monitoring.registry.loader` says what each entry holds; this module knows how a field is
+read: its type, its place in the file for the error message, and the collecting of every
+problem so that one run reports them all.
 """
 
 from __future__ import annotations
@@ -11,11 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import yaml
 
 from monitoring.records import ID_PATTERN, is_valid_id
 
@@ -26,63 +22,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # Files that zoneinfo may find but that mean something different on every machine.
 _MACHINE_ZONES = frozenset({"localtime", "posixrules", "Factory"})
-
-
-class RegistryError(ValueError):
-    """A registry that cannot be used; `errors` lists every problem found (at most 50)."""
-
-    def __init__(self, errors: list[str], total: int | None = None) -> None:
-        self.errors = errors[:MAX_ERRORS]
-        self.total = max(total or 0, len(errors))
-        if self.total == 1:
-            message = self.errors[0]
-        else:
-            lines = [f"{self.total} problems in the registry:"]
-            lines += [f"  - {error}" for error in self.errors]
-            if self.total > len(self.errors):
-                lines.append(f"  ... and {self.total - len(self.errors)} more")
-            message = "\n".join(lines)
-        super().__init__(message)
-
-
-def load_yaml(path: Path) -> object:
-    """Read a YAML file as plain data; raise RegistryError naming the file and the line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegistryError([f"{path}: cannot read the registry: {exc}"]) from exc
-    try:
-        return yaml.load(text, Loader=RegistryLoader)  # a SafeLoader: plain data only
-    except yaml.YAMLError as exc:
-        raise RegistryError([f"{path}: not valid YAML: {_yaml_problem(exc)}"]) from exc
-
-
-class RegistryLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key given twice in one mapping (YAML would keep the last)."""
-
-    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
-        if isinstance(node, yaml.MappingNode):
-            seen: set[tuple[str, str]] = set()
-            for key_node, _ in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
-                    continue
-                key = (key_node.tag, key_node.value)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        "while reading a mapping",
-                        node.start_mark,
-                        f"found the key {key_node.value!r} twice",
-                        key_node.start_mark,
-                    )
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
-        mark = exc.problem_mark
-        return f"line {mark.line + 1}, column {mark.column + 1}: {exc.problem}"
-    return str(exc)
 
 
 class Problems:
@@ -100,10 +39,6 @@ class Problems:
             parts = [self.source, where, f"field '{name}'" if name else "", message]
             self.messages.append(": ".join(part for part in parts if part))
 
-    def error(self) -> RegistryError:
-        """Return the error that reports every problem recorded."""
-        return RegistryError(self.messages, self.count)
-
 
 class FieldReader:
     """One mapping of the file with its place in it, for reading fields and reporting problems."""
@@ -113,7 +48,7 @@ class FieldReader:
         problems: Problems,
         where: str,
         label: str,
-        raw: Mapping,
+        raw: Mapping[object, object],
         allowed: tuple[str, ...],
         prefix: str = "",
     ) -> None:
@@ -130,7 +65,7 @@ class FieldReader:
         """Record a problem with field `name` of this entry."""
         self.problems.add(self.where, f"{self.prefix}{name}" if name else None, message)
 
-    def value(self, name: str, required: bool) -> Any:
+    def value(self, name: str, required: bool) -> object:
         """Return a field as given (None when absent), reporting it when required."""
         value = self.raw.get(name)
         if value is None and required:
@@ -155,7 +90,9 @@ class FieldReader:
     def ident(self, name: str) -> str | None:
         """Return a required field that must be an identifier of the contract, or None."""
         value = self.value(name, True)
-        if value is None or is_valid_id(value):
+        if value is None:
+            return None
+        if isinstance(value, str) and is_valid_id(value):
             return value
         quote = " (put it in quotes)" if not isinstance(value, str) else ""
         self.error(name, f"must match ^{ID_PATTERN.pattern}${quote}, got {got(value)}")
@@ -245,7 +182,7 @@ def read_instant(entry: FieldReader, name: str, tz: tzinfo) -> int | None:
 
 def check_unique(entries: list[FieldReader], name: str, what: str) -> None:
     """Report every entry whose field `name` repeats the value of an earlier entry."""
-    first: dict[Any, str] = {}
+    first: dict[str, str] = {}
     for entry in entries:
         value = entry.raw.get(name)
         if not isinstance(value, str):

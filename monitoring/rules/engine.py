@@ -90,33 +90,33 @@ class RuleEngine:
             out = self._catch_up(now_ms)
             sites = self._sites
             # Gateway states and permits first: they change how readings and people count.
-            for key, group in groupby(batch.statuses, _site_of):
+            for key, status_run in groupby(batch.statuses, _site_of):
                 site = sites.get(key)
                 if site is not None:
-                    statuses = list(group)
+                    statuses = list(status_run)
                     site.ctx.apply_status(statuses)
                     for rule in site.rules.values():
                         out.extend(rule.on_status(statuses, now_ms))
-            for key, group in groupby(batch.permits, _site_of):
+            for key, permit_run in groupby(batch.permits, _site_of):
                 site = sites.get(key)
                 if site is not None:
-                    permits = list(group)
+                    permits = list(permit_run)
                     site.ctx.apply_permits(permits)
                     for rule in site.rules.values():
                         out.extend(rule.on_permits(permits, now_ms))
-            for key, group in groupby(batch.presence, _site_of):
+            for key, presence_run in groupby(batch.presence, _site_of):
                 site = sites.get(key)
                 if site is not None:
-                    counts = list(group)
+                    counts = list(presence_run)
                     site.ctx.apply_presence(counts, now_ms)
                     for rule in site.rules.values():
                         out.extend(rule.on_presence(counts, now_ms))
             # A batch holds whole messages in arrival order, so readings come in long
             # runs of one site; groupby keeps that order without building a dict.
-            for key, group in groupby(batch.readings, _site_of):
+            for key, reading_run in groupby(batch.readings, _site_of):
                 site = sites.get(key)
                 if site is not None:
-                    readings = list(group)
+                    readings = list(reading_run)
                     for rule in site.rules.values():
                         out.extend(rule.on_readings(readings, now_ms))
             return out

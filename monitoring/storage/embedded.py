@@ -238,10 +238,11 @@ class EmbeddedStore:
 
     def _prune_table(self, next_series: str, delete_chunk: str, older_than_ms: int) -> int:
         deleted = 0
-        key: tuple[str, str, str] | None = ("", "", "")
-        while (key := self._next_series(next_series, key)) is not None:
+        key = self._next_series(next_series, ("", "", ""))
+        while key is not None:
             while (n := self._delete_chunk(delete_chunk, key, older_than_ms)) > 0:
                 deleted += n
+            key = self._next_series(next_series, key)
         return deleted
 
     def _next_series(self, query: str, after: tuple[str, str, str]) -> tuple[str, str, str] | None:
@@ -363,6 +364,7 @@ class EmbeddedStore:
 
     def count_readings(self, enterprise: str | None = None, site: str | None = None) -> int:
         """Count stored reading points, optionally of one enterprise or site."""
+        args: tuple[str | None, ...]
         if enterprise is None and site is None:
             query, args = COUNT_ALL, ()
         elif site is None:

@@ -402,12 +402,16 @@ def _encode_all(
     # Rare path: find the refused points one by one so that the others are still stored.
     lines: list[str] = []
     refused: list[str] = []
-    for encode, points in ((encode_readings, readings), (encode_presence, presence)):
-        for point in points:
-            try:
-                lines.extend(encode([point]))
-            except ValueError as exc:
-                refused.append(str(exc))
+    for reading in readings:
+        try:
+            lines.extend(encode_readings([reading]))
+        except ValueError as exc:
+            refused.append(str(exc))
+    for count in presence:
+        try:
+            lines.extend(encode_presence([count]))
+        except ValueError as exc:
+            refused.append(str(exc))
     return lines, refused
 
 

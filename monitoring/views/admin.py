@@ -14,12 +14,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TypeVar
 
-import flask
-
-from monitoring.books.users import AuditLog, UserBook
 from monitoring.clock import local_time
+from monitoring.registry.model import Registry
+from monitoring.settings import Settings
 from monitoring.users import (
     ROLES,
     USERNAME_PATTERN,
@@ -30,9 +29,13 @@ from monitoring.users import (
     UserNotFound,
     check_password,
 )
-from monitoring.views.common import PageView
+from monitoring.views.common import Actor, PageView
+from monitoring.views.ports import AuditTrail, RejectReader, UnregisteredReader, UserDirectory
 
-CONFIG_KEY = "HAZWATCH_ADMIN"
+T = TypeVar("T")
+# A row of the reject log or the unregistered sensors, or the health report: JSON-shaped
+# mappings whose values the builders below read by key and convert (int(), str()).
+JsonRow = Mapping[str, Any]
 REJECT_ROWS = 300
 EXCERPT_CHARS = 160  # of a rejected payload, shown as plain text
 UNREGISTERED_ROWS = 1000
@@ -176,7 +179,7 @@ class AuditRow:
     detail: str
 
 
-def is_admin(user: Any) -> bool:
+def is_admin(user: Actor | None) -> bool:
     """Tell whether a signed-in user is an active administrator."""
     return bool(user is not None and user.can("admin"))
 
@@ -208,7 +211,7 @@ def payload_excerpt(payload: str, limit: int = EXCERPT_CHARS) -> str:
 
 
 def reject_summary(
-    recent: Iterable[Mapping[str, Any]], counts: Mapping[str, int], total: int, tz: str
+    recent: Iterable[JsonRow], counts: Mapping[str, int], total: int, tz: str
 ) -> RejectSummary:
     """Return the reject counts (most frequent first) and rows with plain-text excerpts."""
     rows = tuple(
@@ -230,7 +233,7 @@ def reject_summary(
 
 
 def unregistered_rows(
-    items: Iterable[Mapping[str, Any]], registry: Any, tz: str
+    items: Iterable[JsonRow], registry: Registry | None, tz: str
 ) -> list[UnregisteredRow]:
     """Return unregistered sensors, each saying whether its enterprise or site is known."""
     out = []
@@ -258,7 +261,7 @@ def unregistered_rows(
 
 
 def registry_info(
-    registry: Any, path: Path | None, loaded_ms: int | None, tz: str, ingest_here: bool
+    registry: Registry | None, path: Path | None, loaded_ms: int | None, tz: str, ingest_here: bool
 ) -> RegistryInfo:
     """Return what the registry in use holds."""
     if registry is None:
@@ -285,7 +288,7 @@ def registry_info(
     )
 
 
-def health_summary(health: Mapping[str, Any], now_ms: int, tz: str) -> HealthSummary:
+def health_summary(health: JsonRow, now_ms: int, tz: str) -> HealthSummary:
     """Return the health report's parts the admin page lists."""
     workers = tuple(
         WorkerRow(
@@ -327,7 +330,7 @@ def audit_rows(entries: Iterable[AuditEntry], tz: str) -> list[AuditRow]:
     ]
 
 
-def registry_path(settings: Any, has_registry: bool) -> Path | None:
+def registry_path(settings: Settings, has_registry: bool) -> Path | None:
     """Return the registry file in use: the configured one, else the demo's generated one."""
     if settings.registry is not None:
         return Path(settings.registry)
@@ -339,14 +342,12 @@ def registry_path(settings: Any, has_registry: bool) -> Path | None:
 class AdminView(PageView):
     """Read (and, for administrators, change) what the admin page shows."""
 
-    config_key = CONFIG_KEY
-
-    users: UserBook
-    audit: AuditLog
-    rejects: Any  # RejectLog
-    unregistered: Any  # UnregisteredSensors
-    registry: Callable[[], Any]
-    reload: Callable[[Path], list[str]]  # runtime.reload_registry bound to the runtime
+    users: UserDirectory
+    audit: AuditTrail
+    rejects: RejectReader
+    unregistered: UnregisteredReader
+    registry: Callable[[], Registry | None]
+    reload: Callable[[Path], list[str]]  # re-read the file and use it everywhere (wiring.web)
     registry_file: Path | None = None
     ingest_here: bool = True
     health: Callable[[], dict] = dict
@@ -399,7 +400,7 @@ class AdminView(PageView):
 
     # Acting (administrators only)
 
-    def require_admin(self, actor: Any, action: str, target: str) -> str:
+    def require_admin(self, actor: Actor | None, action: str, target: str) -> str:
         """Return the actor's name if an administrator; else record the refusal and raise."""
         name = getattr(actor, "id", None) or "-"
         if not is_admin(actor):
@@ -410,11 +411,11 @@ class AdminView(PageView):
     def _record(self, actor: str, action: str, target: str, outcome: str, detail: str) -> None:
         self.audit.record(actor, action, target, outcome, detail, self.now_ms())
 
-    def _refuse(self, actor: str, action: str, target: str, key: str, detail: str = "") -> None:
+    def _refuse(self, actor: str, action: str, target: str, key: str, detail: str = "") -> NoReturn:
         self._record(actor, action, target, "refused", detail or key)
         raise AdminError(key, detail)
 
-    def _book_call(self, actor: str, action: str, target: str, call: Callable[[], Any]) -> Any:
+    def _book_call(self, actor: str, action: str, target: str, call: Callable[[], T]) -> T:
         try:
             return call()
         except UserNotFound:
@@ -425,7 +426,7 @@ class AdminView(PageView):
             key = "admin.error.exists" if "exists" in str(exc) else "admin.error.invalid"
             self._refuse(actor, action, target, key, str(exc))
 
-    def create_user(self, actor: Any, username: str, password: str, role: str) -> User:
+    def create_user(self, actor: Actor | None, username: str, password: str, role: str) -> User:
         """Create a user after checking name, role and password policy."""
         name = self.require_admin(actor, "user.create", username or "")
         username = (username or "").strip()
@@ -443,7 +444,7 @@ class AdminView(PageView):
         self._record(name, "user.create", username, "ok", f"role {role}")
         return user
 
-    def set_role(self, actor: Any, username: str, role: str) -> User:
+    def set_role(self, actor: Actor | None, username: str, role: str) -> User:
         """Give a user another role (not oneself; never the last administrator's)."""
         name = self.require_admin(actor, "user.role", username)
         if role not in ROLES:
@@ -459,7 +460,7 @@ class AdminView(PageView):
         )
         return user
 
-    def reset_password(self, actor: Any, username: str, password: str) -> None:
+    def reset_password(self, actor: Actor | None, username: str, password: str) -> None:
         """Set a new password for a user (the policy applies)."""
         name = self.require_admin(actor, "user.password", username)
         self._check_password(name, "user.password", username, password)
@@ -468,7 +469,7 @@ class AdminView(PageView):
         )
         self._record(name, "user.password", username, "ok", "password reset")
 
-    def set_active(self, actor: Any, username: str, active: bool) -> User:
+    def set_active(self, actor: Actor | None, username: str, active: bool) -> User:
         """Enable or disable a user (not oneself; never the last administrator)."""
         action = "user.enable" if active else "user.disable"
         name = self.require_admin(actor, action, username)
@@ -480,7 +481,7 @@ class AdminView(PageView):
         self._record(name, action, username, "ok", "")
         return user
 
-    def delete_user(self, actor: Any, username: str) -> None:
+    def delete_user(self, actor: Actor | None, username: str) -> None:
         """Delete a user (not oneself; never the last administrator)."""
         name = self.require_admin(actor, "user.delete", username)
         if username == name:
@@ -488,13 +489,13 @@ class AdminView(PageView):
         self._book_call(name, "user.delete", username, lambda: self.users.delete(username))
         self._record(name, "user.delete", username, "ok", "")
 
-    def _check_password(self, actor: str, action: str, username: str, password: Any) -> None:
+    def _check_password(self, actor: str, action: str, username: str, password: object) -> None:
         try:
             check_password(password, username)
         except UserError as exc:
             self._refuse(actor, action, username, "admin.error.password", str(exc))
 
-    def reload_registry(self, actor: Any) -> ReloadResult:
+    def reload_registry(self, actor: Actor | None) -> ReloadResult:
         """Re-read and validate the registry file; keep the old registry if it has problems."""
         target = str(self.registry_file or "")
         name = self.require_admin(actor, "registry.reload", target)
@@ -516,26 +517,3 @@ class AdminView(PageView):
             f"{info.enterprises} enterprises, {info.sites} sites, {info.sensors} sensors",
         )
         return ReloadResult(True, (), info)
-
-
-def install(server: flask.Flask, rt: Any) -> None:
-    """Make the admin page's read model, built from the runtime's parts, available to callbacks."""
-    from monitoring.views import wall as wall_view
-    from wiring import runtime
-
-    AdminView(
-        users=rt.users,
-        audit=AuditLog(rt.db),
-        rejects=rt.books.rejects,
-        unregistered=rt.books.unregistered,
-        registry=lambda: rt.registry,
-        reload=lambda path: runtime.reload_registry(rt, path),
-        registry_file=registry_path(rt.settings, rt.registry is not None),
-        ingest_here=rt.pipeline is not None,
-        health=lambda: wall_view.current().snapshot().health,
-    ).install(server)
-
-
-def current() -> AdminView:
-    """Return the admin view of the running app (for callbacks)."""
-    return flask.current_app.config[CONFIG_KEY]

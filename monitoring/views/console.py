@@ -10,12 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import flask
-
+from monitoring.alarms.model import Alarm
 from monitoring.clock import iso_to_ms, local_time
-from monitoring.registry.roster import contacts_in_call_order, role_title
+from monitoring.records import Permit
+from monitoring.registry.model import Registry, Sensor, Zone
 from monitoring.signals import (
     RULE_LIMIT,
     RULE_LOST_COMM,
@@ -23,9 +22,15 @@ from monitoring.signals import (
     RULE_SPECIAL_OPERATION,
     SEVERITY_RANK,
 )
-from monitoring.views.common import DEFAULT_TZ, PageView
+from monitoring.views.common import DEFAULT_TZ, ContactRow, PageView, contact_rows, display_name
+from monitoring.views.ports import (
+    AlarmActions,
+    CallRecorder,
+    LookupRecorder,
+    PermitReader,
+    StoreReader,
+)
 
-CONFIG_KEY = "HAZWATCH_CONSOLE"
 TREND_BEFORE_MS = 15 * 60_000  # the trend starts this long before the alarm was raised
 TREND_AFTER_MS = 60 * 60_000  # and ends this long after it (or now, if sooner)
 TREND_POINTS = 600
@@ -99,18 +104,6 @@ class AlarmRow:
 
 
 @dataclass(frozen=True)
-class ContactRow:
-    """One contact to call, in call order."""
-
-    name: str
-    role: str
-    role_title: str
-    phone: str
-    on_duty: bool
-    shifts: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class HistoryEntry:
     """A transition or a call, in time order."""
 
@@ -160,26 +153,15 @@ class AlarmDetail:
     contact_names: tuple[str, ...]
 
 
-def can_act(user: Any) -> bool:
-    """Tell whether a signed-in user may see phones and act on alarms (inspector or admin)."""
-    return bool(user is not None and user.can("inspector"))
-
-
-def display_name(obj: Any, fallback: str, lang: str) -> str:
-    """Return a registry object's name in the language, or the fallback id."""
-    if obj is None:
-        return fallback
-    zh = getattr(obj, "name_zh", None)
-    return zh if lang == "zh" and zh else obj.name
-
-
 def source_id(source: str) -> tuple[str, str]:
     """Split `sensor:NH3-1` into ('sensor', 'NH3-1'); `gateway` into ('gateway', '')."""
     kind, _, ident = source.partition(":")
     return kind, ident
 
 
-def alarm_rows(registry: Any, alarms: list, now_ms: int, lang: str) -> list[AlarmRow]:
+def alarm_rows(
+    registry: Registry | None, alarms: list[Alarm], now_ms: int, lang: str
+) -> list[AlarmRow]:
     """Return table rows for alarms: most severe first, then newest."""
     tz = registry.timezone if registry is not None else DEFAULT_TZ
     ranked = sorted(alarms, key=lambda a: (SEVERITY_RANK.get(a.severity, 99), -a.raised_ms, -a.id))
@@ -229,23 +211,6 @@ def call_reminder(rule: str, lang: str, sensor_kind: str | None = None) -> str:
     return zh if lang == "zh" else en
 
 
-def contact_rows(enterprise: Any, ts_ms: int, tz: str, lang: str) -> list[ContactRow]:
-    """Return the enterprise's contacts in call order: duty officers on shift now first."""
-    if enterprise is None:
-        return []
-    return [
-        ContactRow(
-            name=c.name,
-            role=c.role,
-            role_title=role_title(c.role, lang),
-            phone=c.phone,
-            on_duty=on_duty,
-            shifts=tuple(str(s) for s in c.shifts),
-        )
-        for c, on_duty in contacts_in_call_order(enterprise, ts_ms, tz)
-    ]
-
-
 def history(detail: dict, tz: str) -> tuple[HistoryEntry, ...]:
     """Return an alarm's transitions and calls merged, oldest first."""
     entries: list[tuple[int, int, HistoryEntry]] = []
@@ -276,7 +241,7 @@ def trend_window(raised_ms: int, now_ms: int) -> tuple[int, int]:
     return raised_ms - TREND_BEFORE_MS, max(end, raised_ms + 60_000) + 1
 
 
-def sensor_limits(sensor: Any) -> dict[str, float]:
+def sensor_limits(sensor: Sensor | None) -> dict[str, float]:
     """Return the limits a registry sensor has (low_low, low, high, high_high)."""
     if sensor is None:
         return {}
@@ -287,14 +252,14 @@ def sensor_limits(sensor: Any) -> dict[str, float]:
     }
 
 
-def zone_limits(zone: Any) -> dict[str, float]:
+def zone_limits(zone: Zone | None) -> dict[str, float]:
     """Return a zone's people limit as a trend limit."""
     if zone is None or zone.max_people is None:
         return {}
     return {"max_people": float(zone.max_people)}
 
 
-def permit_row(p: Any, tz: str) -> PermitRow:
+def permit_row(p: Permit, tz: str) -> PermitRow:
     """Return a permit as the detail panel lists it."""
     return PermitRow(
         permit=p.permit,
@@ -311,14 +276,12 @@ def permit_row(p: Any, tz: str) -> PermitRow:
 class ConsoleView(PageView):
     """Read (and, for inspectors, act on) alarms for the console page."""
 
-    config_key = CONFIG_KEY
-
-    alarms: Any  # AlarmBook
-    calls: Any  # CallLog
-    lookups: Any  # ContactLookups
-    permits: Any  # PermitBook
-    store: Any  # RecordStore
-    registry: Callable[[], Any]
+    alarms: AlarmActions
+    calls: CallRecorder
+    lookups: LookupRecorder
+    permits: PermitReader
+    store: StoreReader
+    registry: Callable[[], Registry | None]
     clock: Callable[[], float] = time.time
 
     def rows(self, lang: str) -> list[AlarmRow]:
@@ -356,7 +319,13 @@ class ConsoleView(PageView):
         )
 
     def _trend(
-        self, alarm: Any, registry: Any, sensor: Any, lang: str, tz: str, now: int
+        self,
+        alarm: Alarm,
+        registry: Registry | None,
+        sensor: Sensor | None,
+        lang: str,
+        tz: str,
+        now: int,
     ) -> Trend | None:
         kind, ident = source_id(alarm.source)
         start, end = trend_window(alarm.raised_ms, now)
@@ -407,15 +376,14 @@ class ConsoleView(PageView):
             raise ValueError("contact")
         return self.calls.record(alarm_id, username, found, outcome, note, self.now_ms())
 
-    def acknowledge(self, alarm_id: int, username: str, comment: str, disposition: str | None):
+    def acknowledge(
+        self, alarm_id: int, username: str, comment: str, disposition: str | None
+    ) -> Alarm:
+        """Acknowledge the alarm as `username`, now."""
         return self.alarms.acknowledge(
             alarm_id, username, comment, disposition or None, now_ms=self.now_ms()
         )
 
-    def shelve(self, alarm_id: int, username: str, minutes: int, reason: str):
+    def shelve(self, alarm_id: int, username: str, minutes: int, reason: str) -> Alarm:
+        """Shelve the alarm for `minutes` as `username`, now."""
         return self.alarms.shelve(alarm_id, username, minutes, reason, self.now_ms())
-
-
-def current() -> ConsoleView:
-    """Return the console view of the running app (for callbacks)."""
-    return flask.current_app.config[CONFIG_KEY]

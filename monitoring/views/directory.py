@@ -12,18 +12,15 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-import flask
-
-from monitoring.alarms.book import MAX_LIST
+from monitoring.alarms.model import MAX_LIST, Alarm
 from monitoring.clock import local_time
+from monitoring.registry.model import Enterprise, Registry
 from monitoring.registry.roster import contacts_in_call_order, role_title
 from monitoring.signals import SEVERITY_RANK
-from monitoring.views.common import PageView
-from monitoring.views.console import ContactRow, contact_rows, display_name
+from monitoring.views.common import ContactRow, PageView, contact_rows, display_name
+from monitoring.views.ports import AlarmReader, LookupRecorder
 
-CONFIG_KEY = "HAZWATCH_DIRECTORY"
 NO_REGION = ""  # the region filter's value for enterprises the registry gives no region
 
 
@@ -109,7 +106,7 @@ class EnterpriseDetail:
     tz: str
 
 
-def matches(enterprise: Any, text: str | None) -> bool:
+def matches(enterprise: Enterprise, text: str | None) -> bool:
     """Tell whether a search text is part of the enterprise's id, English or Chinese name."""
     needle = (text or "").strip().casefold()
     if not needle:
@@ -118,7 +115,7 @@ def matches(enterprise: Any, text: str | None) -> bool:
     return any(needle in h.casefold() for h in haystacks)
 
 
-def regions(registry: Any) -> list[str]:
+def regions(registry: Registry | None) -> list[str]:
     """Return the registry's regions, sorted; NO_REGION last when some enterprise has none."""
     if registry is None:
         return []
@@ -126,7 +123,7 @@ def regions(registry: Any) -> list[str]:
     return sorted(found - {NO_REGION}) + ([NO_REGION] if NO_REGION in found else [])
 
 
-def _alarm_summary(alarms: Iterable[Any]) -> dict[tuple[str, str | None], tuple[int, int, str]]:
+def _alarm_summary(alarms: Iterable[Alarm]) -> dict[tuple[str, str | None], tuple[int, int, str]]:
     """Return {(enterprise, site): (open, unacknowledged, worst)} and the same per enterprise
     under (enterprise, None)."""
     summary: dict[tuple[str, str | None], tuple[int, int, str]] = {}
@@ -140,7 +137,7 @@ def _alarm_summary(alarms: Iterable[Any]) -> dict[tuple[str, str | None], tuple[
     return summary
 
 
-def _row(ent: Any, summary: dict, lang: str) -> EnterpriseRow:
+def _row(ent: Enterprise, summary: dict, lang: str) -> EnterpriseRow:
     zones = [z for s in ent.sites for z in s.zones]
     n, unack, worst = summary.get((ent.id, None), (0, 0, None))
     return EnterpriseRow(
@@ -162,8 +159,8 @@ def _row(ent: Any, summary: dict, lang: str) -> EnterpriseRow:
 
 
 def enterprise_rows(
-    registry: Any,
-    alarms: Iterable[Any],
+    registry: Registry | None,
+    alarms: Iterable[Alarm],
     lang: str,
     search: str | None = None,
     region: str | None = None,
@@ -179,7 +176,7 @@ def enterprise_rows(
     ]
 
 
-def person_rows(enterprise: Any, ts_ms: int, tz: str, lang: str) -> list[PersonRow]:
+def person_rows(enterprise: Enterprise, ts_ms: int, tz: str, lang: str) -> list[PersonRow]:
     """Return the contacts in call order (duty officers on shift now first), without phones."""
     return [
         PersonRow(
@@ -193,7 +190,7 @@ def person_rows(enterprise: Any, ts_ms: int, tz: str, lang: str) -> list[PersonR
     ]
 
 
-def restriction_rows(registry: Any, now_ms: int) -> list[RestrictionRow]:
+def restriction_rows(registry: Registry | None, now_ms: int) -> list[RestrictionRow]:
     """Return the registry's restriction periods by start, each marked in force, upcoming or past."""
     if registry is None:
         return []
@@ -212,7 +209,7 @@ def restriction_rows(registry: Any, now_ms: int) -> list[RestrictionRow]:
     return rows
 
 
-def _zone_rows(ent: Any, lang: str) -> list[ZoneRow]:
+def _zone_rows(ent: Enterprise, lang: str) -> list[ZoneRow]:
     rows = []
     for site in ent.sites:
         for zone in site.zones:
@@ -236,10 +233,16 @@ def _zone_rows(ent: Any, lang: str) -> list[ZoneRow]:
 
 
 def enterprise_detail(
-    registry: Any, alarms: Iterable[Any], enterprise_id: str | None, now_ms: int, lang: str
+    registry: Registry | None,
+    alarms: Iterable[Alarm],
+    enterprise_id: str | None,
+    now_ms: int,
+    lang: str,
 ) -> EnterpriseDetail | None:
     """Return one enterprise's detail, or None when the registry has no such enterprise."""
-    ent = registry.enterprise(enterprise_id) if registry is not None and enterprise_id else None
+    if registry is None or not enterprise_id:
+        return None
+    ent = registry.enterprise(enterprise_id)
     if ent is None:
         return None
     tz = registry.timezone
@@ -274,21 +277,21 @@ def enterprise_detail(
 class DirectoryView(PageView):
     """Read the registry and open alarms for the directory page; look up phones with an audit."""
 
-    config_key = CONFIG_KEY
-
-    alarms: Any  # AlarmBook
-    lookups: Any  # ContactLookups
-    registry: Callable[[], Any]
+    alarms: AlarmReader
+    lookups: LookupRecorder
+    registry: Callable[[], Registry | None]
     clock: Callable[[], float] = time.time
 
-    def _open_alarms(self, enterprise: str | None = None) -> list:
+    def _open_alarms(self, enterprise: str | None = None) -> list[Alarm]:
         return self.alarms.list(state="open", enterprise=enterprise, limit=MAX_LIST)
 
     def regions(self) -> list[str]:
         """Return the regions the registry names."""
         return regions(self.registry())
 
-    def rows(self, lang: str, search: str | None = None, region: str | None = None) -> list:
+    def rows(
+        self, lang: str, search: str | None = None, region: str | None = None
+    ) -> list[EnterpriseRow]:
         """Return the enterprises matching the search and region, with their open alarms."""
         registry = self.registry()
         if registry is None:
@@ -307,20 +310,8 @@ class DirectoryView(PageView):
         """Return the enterprise's contacts with phones in call order, recording the look-up."""
         registry = self.registry()
         ent = registry.enterprise(enterprise_id) if registry is not None else None
-        if ent is None:
+        if registry is None or ent is None:
             return []
         now = self.now_ms()
         self.lookups.record(username, ent.id, None, now)
         return contact_rows(ent, now, registry.timezone, lang)
-
-
-def install(server: flask.Flask, rt: Any) -> None:
-    """Make the directory page's read model, built from the runtime's parts, available to callbacks."""
-    DirectoryView(alarms=rt.alarms, lookups=rt.lookups, registry=lambda: rt.registry).install(
-        server
-    )
-
-
-def current() -> DirectoryView:
-    """Return the directory view of the running app (for callbacks)."""
-    return flask.current_app.config[CONFIG_KEY]

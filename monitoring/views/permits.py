@@ -14,19 +14,16 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import flask
-
-from monitoring.books.permit_reports import PermitRecordings, Recording, permit_from_report
 from monitoring.clock import local_time
+from monitoring.edge.permit_report import Recording, permit_from_report
 from monitoring.records import MessageRejected, Permit
-from monitoring.views.common import DEFAULT_TZ, PageView
-from monitoring.views.console import display_name
+from monitoring.registry.model import Registry
+from monitoring.views.common import DEFAULT_TZ, PageView, display_name
 from monitoring.views.directory import RestrictionRow, restriction_rows
+from monitoring.views.ports import PermitWriter, RecordingLog
 
-CONFIG_KEY = "HAZWATCH_PERMITS"
 RECENT_MS = 24 * 3600 * 1000  # ended permits stay listed this long
 DEFAULT_DURATION_MS = 8 * 3600 * 1000  # the form's end time starts this long after its start
 # A permit's state on the page: its status, or for approved ones where now falls.
@@ -63,7 +60,7 @@ class PermitRow:
     many_sites: bool = False  # the enterprise has several sites: name the site with the zone
 
 
-def permit_state(p: Any, now_ms: int) -> str:
+def permit_state(p: Permit, now_ms: int) -> str:
     """Return a permit's state: cancelled or closed, else in force, upcoming or ended."""
     if p.status != "approved":
         return p.status
@@ -73,8 +70,8 @@ def permit_state(p: Any, now_ms: int) -> str:
 
 
 def permit_rows(
-    registry: Any,
-    permits: Iterable[Any],
+    registry: Registry | None,
+    permits: Iterable[Permit],
     recordings: Mapping[tuple[str, str, str], Recording],
     now_ms: int,
     lang: str,
@@ -92,7 +89,7 @@ def permit_rows(
         zone = registry.zone(p.enterprise, p.site, p.zone) if registry is not None else None
         rec = recordings.get((p.enterprise, p.site, p.permit))
         # A later gateway report of the same permit replaces what was recorded by phone.
-        by_phone = rec is not None and rec.reported_ms == p.reported_ms
+        by_phone = rec if rec is not None and rec.reported_ms == p.reported_ms else None
         rows.append(
             PermitRow(
                 enterprise=p.enterprise,
@@ -114,8 +111,8 @@ def permit_rows(
                 supervisor=p.supervisor,
                 level=p.level,
                 reported_local=local_time(p.reported_ms, tz),
-                recorded_by=rec.username if by_phone else None,
-                note=rec.note if by_phone else "",
+                recorded_by=by_phone.username if by_phone else None,
+                note=by_phone.note if by_phone else "",
                 many_sites=bool(ent and len(ent.sites) > 1),
             )
         )
@@ -124,21 +121,21 @@ def permit_rows(
     return rows
 
 
-def enterprise_choices(registry: Any, lang: str) -> list[tuple[str, str]]:
+def enterprise_choices(registry: Registry | None, lang: str) -> list[tuple[str, str]]:
     """Return (id, name) of every enterprise, in registry order."""
     if registry is None:
         return []
     return [(e.id, display_name(e, e.id, lang)) for e in registry.enterprises]
 
 
-def site_choices(registry: Any, enterprise: str | None) -> list[tuple[str, str]]:
+def site_choices(registry: Registry | None, enterprise: str | None) -> list[tuple[str, str]]:
     """Return (id, name) of an enterprise's sites."""
     ent = registry.enterprise(enterprise) if registry is not None and enterprise else None
     return [(s.id, s.name) for s in ent.sites] if ent else []
 
 
 def zone_choices(
-    registry: Any, enterprise: str | None, site: str | None, lang: str
+    registry: Registry | None, enterprise: str | None, site: str | None, lang: str
 ) -> list[tuple[str, str, bool]]:
     """Return (id, name, major hazard) of a site's zones, major-hazard zones first."""
     s = registry.site(enterprise, site) if registry is not None and enterprise and site else None
@@ -149,7 +146,7 @@ def zone_choices(
 
 
 def zone_filter_choices(
-    registry: Any, enterprise: str | None, lang: str
+    registry: Registry | None, enterprise: str | None, lang: str
 ) -> list[tuple[str, str, str, bool]]:
     """Return (site, zone, label, major) of an enterprise's zones, for the list's zone filter."""
     ent = registry.enterprise(enterprise) if registry is not None and enterprise else None
@@ -170,7 +167,7 @@ def local_input(ts_ms: int, tz: str) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, ZoneInfo(tz)).strftime(LOCAL_FORMAT)
 
 
-def parse_local(text: str | None, tz: str) -> str:
+def parse_local(text: object, tz: str) -> str:
     """Return a form time (`YYYY-MM-DD HH:MM`, registry timezone) as RFC 3339; ValueError if bad."""
     if text is None or text == "":
         raise ValueError("missing")
@@ -214,7 +211,7 @@ class PermitFormError(ValueError):
         self.detail = detail
 
 
-def form_report(values: Mapping[str, Any], tz: str) -> dict[str, Any]:
+def form_report(values: Mapping[str, object], tz: str) -> dict[str, object]:
     """Turn the form's values into a permit report; raise PermitFormError for the first gap.
 
     Only presence and the form's own formats are checked here; everything else is left to
@@ -224,7 +221,7 @@ def form_report(values: Mapping[str, Any], tz: str) -> dict[str, Any]:
     for name, value in text.items():
         if not value:
             raise PermitFormError(name, "missing")
-    report: dict[str, Any] = {**text, "status": values.get("status") or "approved"}
+    report: dict[str, object] = {**text, "status": values.get("status") or "approved"}
     for name in ("start", "end"):
         try:
             report[name] = parse_local(values.get(name), tz)
@@ -246,7 +243,7 @@ def form_report(values: Mapping[str, Any], tz: str) -> dict[str, Any]:
     return report
 
 
-def _text(values: Mapping[str, Any], name: str) -> str:
+def _text(values: Mapping[str, object], name: str) -> str:
     value = values.get(name)
     if value is None:
         return ""
@@ -259,11 +256,9 @@ def _text(values: Mapping[str, Any], name: str) -> str:
 class PermitsView(PageView):
     """List permits and restrictions for the permits page; record permits reported by phone."""
 
-    config_key = CONFIG_KEY
-
-    permits: Any  # PermitBook
-    recordings: PermitRecordings
-    registry: Callable[[], Any]
+    permits: PermitWriter
+    recordings: RecordingLog
+    registry: Callable[[], Registry | None]
     clock: Callable[[], float] = time.time
 
     def rows(
@@ -292,7 +287,7 @@ class PermitsView(PageView):
         """Return the registry's restriction periods, marked in force, upcoming or past."""
         return restriction_rows(self.registry(), self.now_ms())
 
-    def record(self, username: str, values: Mapping[str, Any]) -> Permit:
+    def record(self, username: str, values: Mapping[str, object]) -> Permit:
         """Record a permit reported by phone from the form's values; raise PermitFormError."""
         registry = self.registry()
         report = form_report(values, self.tz())
@@ -302,19 +297,5 @@ class PermitsView(PageView):
         except MessageRejected as exc:
             raise PermitFormError(rejected_field(exc.detail), "rejected", exc.detail) from None
         self.permits.upsert_many([permit])
-        self.recordings.add(permit, username, report["note"], now)
+        self.recordings.add(permit, username, str(report["note"]), now)
         return permit
-
-
-def install(server: flask.Flask, rt: Any) -> None:
-    """Make the permits page's read model, built from the runtime's parts, available to callbacks."""
-    PermitsView(
-        permits=rt.books.permits,
-        recordings=rt.permit_recordings,
-        registry=lambda: rt.registry,
-    ).install(server)
-
-
-def current() -> PermitsView:
-    """Return the permits view of the running app (for callbacks)."""
-    return flask.current_app.config[CONFIG_KEY]

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
-import flask
-
+from monitoring.alarms.model import Alarm
+from monitoring.records import Permit
+from monitoring.registry.model import Enterprise, Registry, Sensor, Site
 from monitoring.signals import SEVERITY_RANK
 from monitoring.views.common import PageView
+from monitoring.views.ports import (
+    AlarmReader,
+    GatewayReader,
+    LatestCount,
+    LatestValue,
+    PermitReader,
+    StoreReader,
+)
 
-CONFIG_KEY = "HAZWATCH_SITE"
 LIMIT_NAMES = ("low_low", "low", "high", "high_high")
 FRESH_MAX_S = 60.0  # a value older than this (or the sensor's stale_after_s) is stale
 # Trend windows, shortest first: key -> length in ms.
@@ -204,7 +211,7 @@ class Presence:
     permits: tuple[PermitSpan, ...]
 
 
-def site_choices(registry: Any) -> list[EnterpriseChoice]:
+def site_choices(registry: Registry | None) -> list[EnterpriseChoice]:
     """Return every enterprise and its sites, in registry order, for the picker."""
     if registry is None:
         return []
@@ -219,7 +226,7 @@ def site_choices(registry: Any) -> list[EnterpriseChoice]:
     ]
 
 
-def sensor_limits(sensor: Any) -> dict[str, float]:
+def sensor_limits(sensor: Sensor | None) -> dict[str, float]:
     """Return the limits the registry gives a sensor, lowest first."""
     if sensor is None:
         return {}
@@ -244,15 +251,15 @@ def limit_state(value: float | None, limits: dict[str, float]) -> str | None:
     return None
 
 
-def stale_after_s(sensor: Any) -> float:
+def stale_after_s(sensor: Sensor | None) -> float:
     """Return after how many seconds a sensor's latest value is stale."""
     expected = getattr(sensor, "stale_after_s", None) if sensor is not None else None
     return min(float(expected), FRESH_MAX_S) if expected else FRESH_MAX_S
 
 
-def alarm_marks(alarms: Iterable[Any]) -> dict[str, AlarmMark]:
+def alarm_marks(alarms: Iterable[Alarm]) -> dict[str, AlarmMark]:
     """Return each source's worst open alarm (active before cleared, then by severity)."""
-    ranked: dict[str, list[Any]] = {}
+    ranked: dict[str, list[Alarm]] = {}
     for a in alarms:
         if a.state == "shelved":
             continue
@@ -275,15 +282,15 @@ def alarm_marks(alarms: Iterable[Any]) -> dict[str, AlarmMark]:
 
 def sensor_row(
     sensor_id: str,
-    sensor: Any,
-    latest: Any,
+    sensor: Sensor | None,
+    latest: LatestValue | None,
     now_ms: int,
     marks: dict[str, AlarmMark],
 ) -> SensorRow:
     """Return a sensor's row from its registry entry (None: unregistered) and latest value."""
     limits = sensor_limits(sensor)
     stale_s = stale_after_s(sensor)
-    base = dict(
+    base = SensorRow(
         id=sensor_id,
         zone=sensor.zone if sensor is not None else (latest.zone if latest else "unknown"),
         kind=sensor.kind if sensor is not None else (latest.kind if latest else "unknown"),
@@ -294,10 +301,10 @@ def sensor_row(
         alarm=marks.get(f"sensor:{sensor_id}"),
     )
     if latest is None:
-        return SensorRow(**base)
+        return base
     age_ms = max(0, now_ms - latest.ts_ms)
-    return SensorRow(
-        **base,
+    return replace(
+        base,
         value=latest.value,
         ts_ms=latest.ts_ms,
         age_ms=age_ms,
@@ -308,7 +315,11 @@ def sensor_row(
 
 
 def zone_rows(
-    site: Any, latest: Iterable[Any], presence: Iterable[Any], alarms: Iterable[Any], now_ms: int
+    site: Site,
+    latest: Iterable[LatestValue],
+    presence: Iterable[LatestCount],
+    alarms: Iterable[Alarm],
+    now_ms: int,
 ) -> tuple[tuple[ZoneRow, ...], tuple[SensorRow, ...]]:
     """Return the site's zones (registry order, each with its sensors) and unregistered sensors."""
     marks = alarm_marks(alarms)
@@ -368,7 +379,7 @@ def needs_refresh(previous: dict | None, revision: str, window: TrendWindow, now
     return now_ms - int(previous.get("at_ms") or 0) >= FULL_REFRESH_MS
 
 
-def permit_spans(permits: Iterable[Any], window: TrendWindow) -> tuple[PermitSpan, ...]:
+def permit_spans(permits: Iterable[Permit], window: TrendWindow) -> tuple[PermitSpan, ...]:
     """Return the permits that overlap the window, oldest first, clipped to it."""
     spans = [
         PermitSpan(
@@ -388,14 +399,14 @@ def permit_spans(permits: Iterable[Any], window: TrendWindow) -> tuple[PermitSpa
     return tuple(sorted(spans, key=lambda s: (s.start_ms, s.permit)))
 
 
-def pick_sensors(site: Any, wanted: Iterable[str] | None) -> list[str]:
+def pick_sensors(site: Site | None, wanted: Iterable[str] | None) -> list[str]:
     """Return the wanted sensors that the site has (at most MAX_SENSORS), else its first one."""
     known = [s.id for s in site.sensors] if site is not None else []
     chosen = [s for s in dict.fromkeys(wanted or ()) if s in known][:MAX_SENSORS]
     return chosen or known[:1]
 
 
-def pick_zone(site: Any, wanted: str | None, sensors: list[str]) -> str | None:
+def pick_zone(site: Site | None, wanted: str | None, sensors: list[str]) -> str | None:
     """Return the zone for the people chart: the wanted one, the first sensor's, or a watched one."""
     if site is None or not site.zones:
         return None
@@ -413,31 +424,29 @@ def pick_zone(site: Any, wanted: str | None, sensors: list[str]) -> str | None:
 class SiteView(PageView):
     """Read one site's state and history for the site page."""
 
-    config_key = CONFIG_KEY
-
-    store: Any  # RecordStore
-    alarms: Any  # AlarmBook
-    permits: Any  # PermitBook
-    gateways: Any  # GatewayBook
-    registry: Callable[[], Any]
+    store: StoreReader
+    alarms: AlarmReader
+    permits: PermitReader
+    gateways: GatewayReader
+    registry: Callable[[], Registry | None]
     clock: Callable[[], float] = time.time
 
     def choices(self) -> list[EnterpriseChoice]:
         """Return the enterprises and sites the picker offers."""
         return site_choices(self.registry())
 
-    def site(self, enterprise: str, site: str) -> tuple[Any, Any]:
+    def site(self, enterprise: str, site: str) -> tuple[Enterprise, Site] | tuple[None, None]:
         """Return (enterprise, site) from the registry, (None, None) when unknown."""
         registry = self.registry()
         if registry is None or not enterprise or not site:
             return None, None
-        found = registry.site(enterprise, site)
-        return (registry.enterprise(enterprise), found) if found is not None else (None, None)
+        ent, found = registry.enterprise(enterprise), registry.site(enterprise, site)
+        return (ent, found) if ent is not None and found is not None else (None, None)
 
     def snapshot(self, enterprise: str, site: str) -> SiteSnapshot | None:
         """Return the site's zones and sensors now (None for a site the registry lacks)."""
         ent, found = self.site(enterprise, site)
-        if found is None:
+        if ent is None or found is None:
             return None
         now = self.now_ms()
         open_alarms = self.alarms.list(state="open", enterprise=enterprise, site=site)
@@ -507,19 +516,3 @@ class SiteView(PageView):
             points=tuple((p.ts_ms, p.value) for p in points),
             permits=permit_spans(permits, window),
         )
-
-
-def install(server: flask.Flask, rt: Any) -> None:
-    """Make the site page's read model, built from the runtime's parts, available to callbacks."""
-    SiteView(
-        store=rt.store,
-        alarms=rt.alarms,
-        permits=rt.books.permits,
-        gateways=rt.books.gateways,
-        registry=lambda: rt.registry,
-    ).install(server)
-
-
-def current() -> SiteView:
-    """Return the site page's read model of the running app."""
-    return flask.current_app.config[CONFIG_KEY]

@@ -11,15 +11,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-import flask
-
+from monitoring.alarms.model import Alarm
+from monitoring.registry.model import Registry
 from monitoring.signals import RULE_SPECIAL_OPERATION, SEVERITY_RANK, worse
+from monitoring.views.ports import AlarmReader, StoreReader
 
 log = logging.getLogger(__name__)
 
-CONFIG_KEY = "HAZWATCH_WALL"
 CACHE_S = 0.5  # with the 1.5 s refresh, a new alarm is on the wall within 2 s
 FEED_LIMIT = 30
 # Counting online sensors asks the store for every site's latest readings: 500 sites take
@@ -100,9 +99,9 @@ class WallSnapshot:
 class WallView:
     """Build (and briefly cache) wall snapshots from the alarm book, store and registry."""
 
-    alarms: Any  # AlarmBook
-    store: Any  # RecordStore
-    registry: Callable[[], Any]
+    alarms: AlarmReader
+    store: StoreReader
+    registry: Callable[[], Registry | None]
     health: Callable[[], dict] = dict
     clock: Callable[[], float] = time.time
     cache_s: float = CACHE_S
@@ -113,18 +112,14 @@ class WallView:
     _fresh_every: float = field(default=CACHE_S, init=False, repr=False)
     _fresh_busy: bool = field(default=False, init=False, repr=False)
 
-    def install(self, server: flask.Flask) -> None:
-        """Make this view reachable from callbacks through `current()`."""
-        server.config[CONFIG_KEY] = self
-
     def snapshot(self) -> WallSnapshot:
         """Return the current snapshot, recomputed when the cached one is older than cache_s."""
         with self._lock:
             now = self.clock()
             cached = self._cached
             if cached is None or now * 1000 - cached.now_ms >= self.cache_s * 1000:
-                self._cached = self._build(int(now * 1000))
-            return self._cached
+                cached = self._cached = self._build(int(now * 1000))
+            return cached
 
     def _build(self, now_ms: int) -> WallSnapshot:
         registry = self.registry()
@@ -145,7 +140,7 @@ class WallView:
             red_ids=tuple(sorted(a.id for a in open_alarms if a.severity == "red")),
         )
 
-    def _freshness(self, registry: Any, now_ms: int) -> tuple[int, int, int | None]:
+    def _freshness(self, registry: Registry | None, now_ms: int) -> tuple[int, int, int | None]:
         """Return (sensors, online, newest reading): counted now the first time, then in the
         background once the last count is older than its period (the old count meanwhile)."""
         if self._fresh is None:
@@ -160,13 +155,13 @@ class WallView:
             ).start()
         return self._fresh or (0, 0, None)
 
-    def _recount_freshness(self, registry: Any, now_ms: int) -> None:
+    def _recount_freshness(self, registry: Registry | None, now_ms: int) -> None:
         try:
             self._count_freshness(registry, now_ms)
         except Exception:  # the store is down or closing: keep showing the last count
             log.warning("counting online sensors failed", exc_info=True)
 
-    def _count_freshness(self, registry: Any, now_ms: int) -> None:
+    def _count_freshness(self, registry: Registry | None, now_ms: int) -> None:
         started = time.perf_counter()
         try:
             self._fresh = self._sensor_freshness(registry, now_ms)
@@ -178,7 +173,9 @@ class WallView:
             self._fresh_at = now_ms / 1000
             self._fresh_busy = False
 
-    def _sensor_freshness(self, registry: Any, now_ms: int) -> tuple[int, int, int | None]:
+    def _sensor_freshness(
+        self, registry: Registry | None, now_ms: int
+    ) -> tuple[int, int, int | None]:
         if registry is None:
             return 0, 0, None
         total = online = 0
@@ -195,7 +192,9 @@ class WallView:
         return total, online, newest
 
 
-def enterprise_tiles(registry: Any, open_alarms: list) -> tuple[EnterpriseTile, ...]:
+def enterprise_tiles(
+    registry: Registry | None, open_alarms: list[Alarm]
+) -> tuple[EnterpriseTile, ...]:
     """Return one tile per registered enterprise (then per unknown one with alarms)."""
     worst: dict[str, str] = {}
     worst_site: dict[str, str] = {}
@@ -230,7 +229,9 @@ def enterprise_tiles(registry: Any, open_alarms: list) -> tuple[EnterpriseTile, 
     return tuple(tiles)
 
 
-def feed_items(registry: Any, open_alarms: list, limit: int) -> tuple[FeedItem, ...]:
+def feed_items(
+    registry: Registry | None, open_alarms: list[Alarm], limit: int
+) -> tuple[FeedItem, ...]:
     """Return open alarms for the feed: most severe first, then newest."""
     ranked = sorted(
         open_alarms, key=lambda a: (SEVERITY_RANK.get(a.severity, 99), -a.raised_ms, -a.id)
@@ -265,8 +266,3 @@ def feed_items(registry: Any, open_alarms: list, limit: int) -> tuple[FeedItem, 
             )
         )
     return tuple(items)
-
-
-def current() -> WallView:
-    """Return the wall view of the running app (for callbacks)."""
-    return flask.current_app.config[CONFIG_KEY]

@@ -33,9 +33,11 @@ from urllib.parse import urlsplit
 import flask
 import flask_login
 from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.wrappers import Response as HttpResponse  # flask.Response and redirects
 
 from monitoring.books.users import UserBook
 from monitoring.users import User
+from monitoring.web.forms import CSRF_FIELD
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +45,6 @@ SECRET_KEY_FILE = "web-secret-key"
 REMEMBER_DAYS = 30  # a kiosk wall display stays signed in this long
 OPEN_PREFIXES = ("/api/", "/assets/", "/login", "/logout", "/_favicon.ico")
 DASH_PREFIX = "/_dash"
-CSRF_FIELD = "csrf_token"
 CSRF_SESSION_KEY = "_csrf"
 CSRF_SALT = "hazwatch-form"
 CSRF_MAX_AGE_S = 4 * 3600  # a sign-in form left open longer is refused and shown again
@@ -188,7 +189,10 @@ def csrf_valid(token: object) -> bool:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(flask.current_app.secret_key, salt=CSRF_SALT)
+    key = flask.current_app.secret_key
+    if key is None:  # install_sessions sets it: a form token needs it
+        raise RuntimeError("the app has no secret key (install_sessions sets it)")
+    return URLSafeTimedSerializer(key, salt=CSRF_SALT)
 
 
 def cross_origin(request: flask.Request) -> bool:
@@ -236,7 +240,7 @@ def install_sessions(
         return SessionUser(user) if user is not None and user.active else None
 
     @server.before_request
-    def require_login() -> flask.Response | None:
+    def require_login() -> HttpResponse | None:
         request = flask.request
         path = request.path
         if path.startswith(DASH_PREFIX) and request.method == "POST":
@@ -264,7 +268,7 @@ def install_sessions(
         return response
 
     @server.route("/login", methods=["GET", "POST"])
-    def login() -> flask.Response:
+    def login() -> HttpResponse:
         request = flask.request
         if request.method == "GET":
             return page(None)
@@ -292,7 +296,7 @@ def install_sessions(
         return flask.redirect(_safe_next(request.args.get("next")))
 
     @server.route("/logout", methods=["GET", "POST"])
-    def logout() -> flask.Response:
+    def logout() -> HttpResponse:
         request = flask.request
         if not flask_login.current_user.is_authenticated:
             return flask.redirect(flask.url_for("login"))

@@ -33,9 +33,7 @@ PROBES: dict[str, dict[str, str]] = {
         "layouts/probe_db.py": "import monitoring.views.probe_helper\n",
         "monitoring/views/probe_helper.py": "import monitoring.db.database\n",
     },
-    "simulators-are-gateways": {
-        "simulators/probe_store.py": "import monitoring.storage.influx\n"
-    },
+    "simulators-are-gateways": {"simulators/probe_store.py": "import monitoring.storage.influx\n"},
     "views-without-flask": {"monitoring/views/probe_flask.py": "import flask_login\n"},
 }
 

@@ -1,19 +1,14 @@
-"""Pure builders of the alarm console, and its server-side action checks, without a browser."""
+"""Pure builders of the alarm console, without a browser."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from dash import html
-
-from callbacks.console import check_action
 from layouts import console
 from monitoring.views.console import (
     AlarmDetail,
     AlarmRow,
-    ContactRow,
     HistoryEntry,
-    Trend,
 )
 
 NOW = 1_790_000_000_000
@@ -120,44 +115,6 @@ def test_severity_cells_are_coloured_by_severity() -> None:
     assert grid.getRowId == "params.data.row_id"  # selection survives the 3 s refresh
 
 
-def test_contacts_on_duty_first_with_tel_links() -> None:
-    contacts = [
-        ContactRow("Duty Two", "duty_officer", "duty officer", "+86 139 0000 0004", True, ()),
-        ContactRow(
-            "Lead Li", "leader_in_charge", "leader in charge", "+86 139 0000 0002", False, ()
-        ),
-    ]
-    out = console.contacts_list(contacts, "en")
-    assert "hz-contact-on-duty" in out[0].className and "hz-contact-on-duty" not in out[1].className
-    assert "on duty now" in texts(out[0]) and "on duty now" not in texts(out[1])
-    [link] = find(out[0], "hz-contact-phone")
-    assert isinstance(link, html.A) and link.href == "tel:+8613900000004"
-    assert "当前值班" in texts(console.contacts_list(contacts, "zh")[0])
-
-
-def test_trend_figure_draws_limits_and_the_alarm_time() -> None:
-    trend = Trend(
-        kind="sensor",
-        label="NH3-1",
-        unit="ppm",
-        points=((NOW - 60_000, 30.0), (NOW, 90.0)),
-        limits={"high": 42.0, "high_high": 85.0},
-        alarm_ms=NOW,
-        tz="Asia/Shanghai",
-    )
-    fig = console.trend_figure(trend, "en")
-    assert list(fig.data[0].y) == [30.0, 90.0]
-    hlines = [s for s in fig.layout.shapes if s.y0 == s.y1]
-    assert sorted(s.y0 for s in hlines) == [42.0, 85.0]
-    assert any(s.x0 == s.x1 for s in fig.layout.shapes)  # the alarm time
-    zone = console.trend_figure(
-        Trend("zone", "Ammonia tanks", "", ((NOW, 6.0),), {"max_people": 2.0}, NOW, "UTC"), "zh"
-    )
-    assert [s.y0 for s in zone.layout.shapes if s.y0 == s.y1] == [2.0]
-    assert "人数" in zone.layout.title.text
-    assert console.trend_figure(None, "en").data == ()
-
-
 def test_detail_and_history() -> None:
     detail = AlarmDetail(
         row=row(),
@@ -191,49 +148,6 @@ def test_viewers_get_no_actions_and_no_contacts_button() -> None:
     inspector = console.layout("en", can_act=True)
     assert not find(viewer, "hz-actions")
     assert find(inspector, "hz-actions")
-
-
-def test_actions_are_refused_without_the_role_or_with_missing_fields() -> None:
-    def check(action: str, allowed: bool = True, **kw) -> str | None:
-        args = dict(
-            alarm_id=7,
-            contact="Duty Two",
-            outcome="reached",
-            comment="ok",
-            minutes=30,
-            reason="maintenance",
-        )
-        args.update(kw)
-        return check_action(action, allowed, **args)
-
-    for action in ("call", "ack", "shelve"):
-        assert check(action, allowed=False) == "console.error.forbidden"
-        assert check(action, alarm_id=None) == "console.error.no_alarm"
-        assert check(action) is None
-    assert check("call", contact=None) == "console.error.contact"
-    assert check("ack", comment="  ") == "console.error.comment"
-    assert check("shelve", minutes=0) == "console.error.minutes"
-    assert check("shelve", minutes=1441) == "console.error.minutes"
-    assert check("shelve", minutes=None) == "console.error.minutes"
-    assert check("shelve", reason="") == "console.error.reason"
-
-
-def test_phone_href_keeps_digits_and_plus() -> None:
-    assert console.phone_href("+86 139-0000 0003") == "tel:+8613900000003"
-
-
-def test_limit_labels_are_short_and_translated() -> None:
-    assert [console.limit_label(n, "en") for n in ("high_high", "low", "max_people")] == [
-        "HH",
-        "L",
-        "max",
-    ]
-    assert [console.limit_label(n, "zh") for n in ("high_high", "low", "max_people")] == [
-        "高高",
-        "低",
-        "上限",
-    ]
-    assert console.limit_label("odd_one", "zh") == "odd one"
 
 
 def test_an_alarm_without_a_zone_names_its_source() -> None:

@@ -6,7 +6,7 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from layouts import directory, ids
-from monitoring.views.console import ContactRow
+from monitoring.views.common import ContactRow
 from monitoring.views.directory import (
     NO_REGION,
     EnterpriseDetail,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from layouts import shell
+from tests.layouts.test_wall import NOW, classes, snapshot, texts
 
 
 def test_user_menu_signs_out_with_a_post_carrying_the_form_token() -> None:
@@ -16,10 +17,30 @@ def test_user_menu_signs_out_with_a_post_carrying_the_form_token() -> None:
     assert shell.user_menu(None, None, "en") == []
 
 
-def test_a_console_link_may_name_the_alarm_to_open() -> None:
-    from callbacks.shell import _alarm_id
+def test_elapsed_text() -> None:
+    assert [shell.elapsed_text(ms, "en") for ms in (0, 59_999, 60_000, 7_260_000, 90_000_000)] == [
+        "0 s",
+        "59 s",
+        "1 min",
+        "2 h 1 min",
+        "1 d 1 h",
+    ]
+    assert shell.elapsed_text(-5000, "zh") == "0秒"
 
-    assert _alarm_id({"alarm": "42"}) == 42
-    assert [_alarm_id(q) for q in ({}, {"alarm": "x"}, {"alarm": "-1"}, {"alarm": "9" * 30})] == [
-        None
-    ] * 4
+
+def test_health_badges_colour_only_what_is_wrong() -> None:
+    snap = snapshot()
+    badges = shell.health_badges(snap.health, snap.newest_reading_ms, NOW, "en")
+    assert classes(badges) == ["hz-badge", "hz-badge hz-badge-bad", "hz-badge"]
+    assert texts(badges) == ["Broker", "OK", "Store", "DOWN", "Data", "2 s"]
+    stale = shell.health_badges({}, None, NOW, "zh")
+    assert all("hz-badge-bad" in c for c in classes(stale))
+    assert texts(stale)[-1] == "无数据"
+
+
+def test_nav_shows_only_pages_the_role_allows() -> None:
+    viewer = shell.nav_links("/", "en", {"viewer": True, "inspector": False, "admin": False})
+    assert [link.href for link in viewer] == ["/", "/site", "/enterprises", "/permits"]
+    assert "hz-nav-current" in viewer[0].className
+    admin = shell.nav_links("/admin", "zh", {"viewer": True, "inspector": True, "admin": True})
+    assert texts(admin) == ["大屏", "值守台", "厂区监测", "企业名录", "作业票", "管理"]

@@ -1,15 +1,13 @@
-"""Pure builders of the wall display and the shell header, tested without a browser."""
+"""Pure builders of the wall display, tested without a browser."""
 
 from __future__ import annotations
 
 import wave
 from pathlib import Path
 
-from dash import Patch, dcc, html, no_update
+from dash import dcc, html
 
-import callbacks.wall
-from layouts import ids, shell, wall
-from monitoring.views import wall as wall_view
+from layouts import ids, wall
 from monitoring.views.wall import EnterpriseTile, FeedItem, WallSnapshot
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,37 +188,6 @@ def test_the_wall_has_a_visible_sound_toggle_and_a_local_chime() -> None:
     assert sound_on.data is False  # off until someone clicks
 
 
-def test_refresh_sends_the_grid_and_red_ids_only_when_they_change(monkeypatch) -> None:
-    class View:
-        snap = snapshot()
-
-        def snapshot(self) -> WallSnapshot:
-            return self.snap
-
-    view = View()
-    monkeypatch.setattr(wall_view, "current", lambda: view)
-    monkeypatch.setattr(callbacks.wall, "current_session_user", lambda: None)  # a viewer
-    kpis, grid, feed, red, key = callbacks.wall.refresh_wall(1, "en", None, None)
-    assert len(kpis) == 5 and len(grid) == 2 and len(feed) == 2 and red == [1]
-    assert set(key) == {"grid", "kpis", "feed"}
-    again = callbacks.wall.refresh_wall(2, "en", key, red)
-    assert all(part is no_update for part in again)  # the browser has all of it
-    view.snap = snapshot(now_ms=NOW + 60_000)  # the feed's ages moved on, nothing else
-    older = callbacks.wall.refresh_wall(2, "en", key, red)
-    assert older[0] is no_update and older[1] is no_update and len(older[2]) == 2
-    assert older[4]["feed"] != key["feed"] and older[4]["grid"] == key["grid"]
-    view.snap = snapshot()
-    assert len(callbacks.wall.refresh_wall(3, "zh", key, red)[1]) == 2  # another language
-    calm = EnterpriseTile("e2", "Second Chemicals", None, "yellow", 1, 1, site="s9")
-    view.snap = snapshot(enterprises=(snapshot().enterprises[0], calm), red_ids=())
-    changed = callbacks.wall.refresh_wall(4, "en", key, red)
-    assert isinstance(changed[1], Patch)  # only the tile that changed
-    assert list(changed[1].to_plotly_json()["operations"][0]["location"]) == [1]
-    assert changed[3] == [] and changed[4]["grid"] != key["grid"]
-    unknown = callbacks.wall.refresh_wall(5, "en", {"grid": "en:2:not-seen-here"}, None)
-    assert len(unknown[1]) == 2  # a grid this process never built: send it all
-
-
 def test_grid_shows_the_worst_first_by_css_order_keeping_registry_order() -> None:
     tiles = (
         EnterpriseTile("a", "A", None, None, 0, 0),
@@ -245,35 +212,6 @@ def test_grid_patch_replaces_only_changed_tiles() -> None:
     assert wall.grid_key(before, "en") == wall.grid_key(tuple(before), "en")
     assert wall.grid_key(before, "en") != wall.grid_key(after, "en")
     assert wall.grid_key(before, "en") != wall.grid_key(before, "zh")
-
-
-def test_elapsed_text() -> None:
-    assert [shell.elapsed_text(ms, "en") for ms in (0, 59_999, 60_000, 7_260_000, 90_000_000)] == [
-        "0 s",
-        "59 s",
-        "1 min",
-        "2 h 1 min",
-        "1 d 1 h",
-    ]
-    assert shell.elapsed_text(-5000, "zh") == "0秒"
-
-
-def test_health_badges_colour_only_what_is_wrong() -> None:
-    snap = snapshot()
-    badges = shell.health_badges(snap.health, snap.newest_reading_ms, NOW, "en")
-    assert classes(badges) == ["hz-badge", "hz-badge hz-badge-bad", "hz-badge"]
-    assert texts(badges) == ["Broker", "OK", "Store", "DOWN", "Data", "2 s"]
-    stale = shell.health_badges({}, None, NOW, "zh")
-    assert all("hz-badge-bad" in c for c in classes(stale))
-    assert texts(stale)[-1] == "无数据"
-
-
-def test_nav_shows_only_pages_the_role_allows() -> None:
-    viewer = shell.nav_links("/", "en", {"viewer": True, "inspector": False, "admin": False})
-    assert [link.href for link in viewer] == ["/", "/site", "/enterprises", "/permits"]
-    assert "hz-nav-current" in viewer[0].className
-    admin = shell.nav_links("/admin", "zh", {"viewer": True, "inspector": True, "admin": True})
-    assert texts(admin) == ["大屏", "值守台", "厂区监测", "企业名录", "作业票", "管理"]
 
 
 def test_wall_refreshes_by_itself_at_least_every_two_seconds() -> None:

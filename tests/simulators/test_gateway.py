@@ -20,7 +20,7 @@ pytestmark = pytest.mark.services
 
 def _parse_all(messages, root):
     """Parse every message as the ingest would; fail on any rejection, whole or partial."""
-    from monitoring.edge.protocol import parse_message
+    from monitoring.edge.parse import parse_message
 
     parsed = []
     now_ms = int(time.time() * 1000)

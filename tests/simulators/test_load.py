@@ -92,7 +92,7 @@ def test_load_rate_is_paced(mosquitto, recorder, topic_root):
 
 
 def test_load_messages_are_accepted_by_the_protocol(mosquitto, recorder, topic_root):
-    from monitoring.edge.protocol import parse_message
+    from monitoring.edge.parse import parse_message
 
     province = generate_province(3)
     rec = recorder()

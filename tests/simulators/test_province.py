@@ -137,7 +137,7 @@ def test_written_registry_reads_back_identical(tmp_path):
 
 
 def test_generated_registry_loads_with_the_registry_loader(tmp_path):
-    from monitoring.registry.model import load_registry, parse_registry
+    from monitoring.registry.loader import load_registry, parse_registry
 
     province = generate_province()
     registry = parse_registry(province, "generated")

@@ -7,8 +7,9 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitoring.edge import protocol
+from monitoring.edge.envelope import decode_text, load_object
 from monitoring.edge.fast import MAX_FUTURE_MS, MIN_TS_MS, fast_telemetry
+from monitoring.edge.telemetry import parse_telemetry
 from monitoring.records import MessageRejected, Reading
 
 NOW = 1_764_400_000_000
@@ -17,8 +18,8 @@ PLACES = {"NH3-01": ("Z1", "nh3"), "PT-1": ("Z2", "pressure")}
 
 def full_parse(payload: bytes):
     """Parse with the full parser only (the fast path switched off)."""
-    doc = protocol._load_object(protocol._decode(payload))
-    return protocol._telemetry(doc, "e1", "s1", NOW, PLACES)
+    doc = load_object(decode_text(payload))
+    return parse_telemetry(doc, "e1", "s1", NOW, PLACES)
 
 
 def fast(payload: bytes):

@@ -12,17 +12,15 @@ from typing import Any
 import pytest
 import yaml
 
+from monitoring.registry.loader import RegistryError, load_registry, parse_registry
 from monitoring.registry.model import (
     Camera,
     Enterprise,
     Registry,
-    RegistryError,
     Restriction,
     Sensor,
     Site,
     Zone,
-    load_registry,
-    parse_registry,
 )
 from monitoring.registry.roster import Shift
 

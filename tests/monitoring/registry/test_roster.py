@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from monitoring.registry.model import Contact, Enterprise, load_registry, parse_registry
+from monitoring.registry.loader import load_registry, parse_registry
+from monitoring.registry.model import Contact, Enterprise
 from monitoring.registry.roster import (
     Shift,
     contacts_in_call_order,

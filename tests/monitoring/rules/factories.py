@@ -8,7 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from monitoring.records import GatewayStatus, Permit, PresenceCount, Reading, StoredBatch
-from monitoring.registry.model import Registry, parse_registry
+from monitoring.registry.loader import parse_registry
+from monitoring.registry.model import Registry
 from monitoring.rules.engine import RuleEngine
 from monitoring.signals import AlarmSignal
 

@@ -9,7 +9,7 @@ import pytest
 from monitoring.alarms.book import AlarmBook
 from monitoring.db.database import Database
 from monitoring.records import Reading
-from monitoring.registry.model import parse_registry
+from monitoring.registry.loader import parse_registry
 from monitoring.rules.engine import RuleEngine
 from monitoring.signals import AlarmSignal
 from tests.monitoring.rules.factories import (

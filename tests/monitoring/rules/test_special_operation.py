@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.registry.model import parse_registry
+from monitoring.registry.loader import parse_registry
 from tests.monitoring.rules.factories import (
     MIN,
     T0,

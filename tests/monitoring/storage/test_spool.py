@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from monitoring.records import PresenceCount, Reading
-from monitoring.storage import spool as spool_module
-from monitoring.storage.spool import Spool, SpoolFull, SpoolLocked
+from monitoring.storage.spool import frames
+from monitoring.storage.spool import log as spool_module
+from monitoring.storage.spool.log import Spool, SpoolFull, SpoolLocked
 
 T0 = 1_764_381_600_000
 
@@ -221,7 +222,7 @@ def test_torn_tail_is_truncated_and_good_frames_kept(spool_dir, damage):
     good_size = seg.stat().st_size
     if damage == "garbage":
         with open(seg, "ab") as f:  # a crash after part of a fourth frame reached the disk
-            f.write(spool_module.MAGIC + b"\x10\x00\x00\x00\x01\x00")
+            f.write(frames.MAGIC + b"\x10\x00\x00\x00\x01\x00")
         kept = 60
     else:
         with open(seg, "r+b") as f:  # the third frame cut in the middle
@@ -250,7 +251,7 @@ def test_damaged_older_segment_costs_only_its_own_points(spool_dir, monkeypatch,
     if when == "before start":
         s.close()
     data = bytearray(segs[1].read_bytes())
-    data[spool_module.HEADER.size + 3] ^= 0xFF  # a bit flip in the first frame of segment 1
+    data[frames.HEADER.size + 3] ^= 0xFF  # a bit flip in the first frame of segment 1
     segs[1].write_bytes(bytes(data))
     if when == "before start":
         s = Spool(spool_dir)
@@ -355,7 +356,7 @@ def test_memory_stays_flat_while_replaying_a_large_spool(spool_dir, monkeypatch)
 
 APPENDER = """
 import sys
-from monitoring.storage import spool as spool_module
+from monitoring.storage.spool import log as spool_module
 from tests.monitoring.storage.test_spool import readings
 
 spool_module.SEGMENT_BYTES = int(sys.argv[2])  # several segments

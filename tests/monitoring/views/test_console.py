@@ -11,12 +11,13 @@ import yaml
 
 from monitoring.alarms.book import AlarmBook
 from monitoring.alarms.calls import CallLog, ContactLookups
-from monitoring.books.intake_log import PermitBook
+from monitoring.books.permits import PermitBook
 from monitoring.db.database import Database
 from monitoring.records import Permit, PresenceCount, Reading
-from monitoring.registry.model import parse_registry
+from monitoring.registry.loader import parse_registry
 from monitoring.signals import AlarmSignal
 from monitoring.storage.embedded import EmbeddedStore
+from monitoring.views import common
 from monitoring.views import console as cv
 from tests.e2e_support import REGISTRY_YAML
 from tests.factories import Clock
@@ -93,7 +94,7 @@ def test_reminder_fits_the_rule() -> None:
 
 def test_contacts_put_the_duty_officer_on_shift_first_then_the_leader(view) -> None:
     registry = view.registry()
-    night = cv.contact_rows(registry.enterprise("e1"), NIGHT, TZ, "en")
+    night = common.contact_rows(registry.enterprise("e1"), NIGHT, TZ, "en")
     assert [(c.name, c.on_duty) for c in night] == [
         ("Duty Two", True),
         ("Lead Li", False),
@@ -101,7 +102,7 @@ def test_contacts_put_the_duty_officer_on_shift_first_then_the_leader(view) -> N
         ("Duty One", False),
     ]
     assert night[1].role_title == "leader in charge"
-    day = cv.contact_rows(registry.enterprise("e1"), DAY, TZ, "zh")
+    day = common.contact_rows(registry.enterprise("e1"), DAY, TZ, "zh")
     assert day[0].name == "Duty One" and day[0].role_title == "值班人员"
     assert day[0].phone == "+86 139 0000 0003" and day[0].shifts == ("08:00-20:00",)
 
@@ -190,9 +191,9 @@ def test_only_inspectors_and_admins_may_act() -> None:
         rank = {"viewer": 0, "inspector": 1, "admin": 2}
         return SimpleNamespace(can=lambda needed: rank[role] >= rank[needed])
 
-    assert not cv.can_act(None)
-    assert not cv.can_act(user("viewer"))
-    assert cv.can_act(user("inspector")) and cv.can_act(user("admin"))
+    assert not common.can_act(None)
+    assert not common.can_act(user("viewer"))
+    assert common.can_act(user("inspector")) and common.can_act(user("admin"))
 
 
 def test_trend_window_surrounds_the_alarm() -> None:

@@ -11,7 +11,7 @@ import yaml
 
 from monitoring.alarms.book import AlarmBook
 from monitoring.alarms.calls import ContactLookups
-from monitoring.registry.model import parse_registry
+from monitoring.registry.loader import parse_registry
 from monitoring.signals import AlarmSignal
 from monitoring.views import directory as dv
 from tests.e2e_support import REGISTRY_YAML

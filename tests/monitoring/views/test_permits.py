@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from monitoring.books import permit_reports
-from monitoring.books.intake_log import PermitBook
-from monitoring.edge.protocol import parse_message
+from monitoring.books.permits import PermitBook, PermitRecordings
+from monitoring.edge.parse import parse_message
+from monitoring.edge.permit_report import permit_from_report
 from monitoring.records import MessageRejected, Permit
-from monitoring.registry.model import parse_registry
+from monitoring.registry.loader import parse_registry
 from monitoring.views import permits as pv
 from tests.e2e_support import REGISTRY_YAML
 from tests.factories import Clock
@@ -60,7 +60,7 @@ def registry():
 def view(db, registry):
     return pv.PermitsView(
         permits=PermitBook(db, clock=Clock(NOW)),
-        recordings=permit_reports.PermitRecordings(db),
+        recordings=PermitRecordings(db),
         registry=lambda: registry,
         clock=Clock(NOW),
     )
@@ -102,7 +102,7 @@ def test_form_report_checks_presence_and_formats_only() -> None:
 
 def test_a_phone_report_is_validated_exactly_like_a_gateway_report(registry) -> None:
     report = pv.form_report(FORM, TZ)
-    permit = permit_reports.permit_from_report("e1", "s1", report, NOW, registry)
+    permit = permit_from_report("e1", "s1", report, NOW, registry)
     payload = {k: v for k, v in report.items() if k not in ("enterprise", "site", "note")}
     [same] = parse_message("hazmon/e1/s1/permit", json.dumps(payload).encode(), NOW).records
     assert permit == same
@@ -123,7 +123,7 @@ def test_a_phone_report_is_validated_exactly_like_a_gateway_report(registry) -> 
     ):
         bad = {**payload, **change}
         with pytest.raises(MessageRejected) as from_phone:
-            permit_reports.permit_from_report("e1", "s1", bad, NOW, registry)
+            permit_from_report("e1", "s1", bad, NOW, registry)
         with pytest.raises(MessageRejected) as from_gateway:
             parse_message("hazmon/e1/s1/permit", json.dumps(bad).encode(), NOW)
         assert from_phone.value.detail == from_gateway.value.detail, change
@@ -137,14 +137,12 @@ def test_a_phone_report_must_name_a_registered_enterprise_site_and_zone(registry
         ("e1", "s1", "Z9", "zone"),
     ):
         with pytest.raises(MessageRejected) as caught:
-            permit_reports.permit_from_report(
-                enterprise, site, {**report, "zone": zone}, NOW, registry
-            )
+            permit_from_report(enterprise, site, {**report, "zone": zone}, NOW, registry)
         assert pv.rejected_field(caught.value.detail) == field
     with pytest.raises(MessageRejected):
-        permit_reports.permit_from_report("e 1", "s1", report, NOW)
+        permit_from_report("e 1", "s1", report, NOW)
     # Without a registry (as a gateway's report) an unknown zone is accepted.
-    assert permit_reports.permit_from_report("e1", "s1", {**report, "zone": "Z9"}, NOW).zone == "Z9"
+    assert permit_from_report("e1", "s1", {**report, "zone": "Z9"}, NOW).zone == "Z9"
 
 
 def test_rejected_field_names_the_form_field() -> None:

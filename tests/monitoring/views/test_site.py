@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from monitoring.alarms.book import AlarmBook
-from monitoring.books.intake_log import GatewayBook, PermitBook
+from monitoring.books.gateways import GatewayBook
+from monitoring.books.permits import PermitBook
 from monitoring.db.database import Database
 from monitoring.records import GatewayStatus, Permit, PresenceCount, Reading
-from monitoring.registry.model import parse_registry
+from monitoring.registry.loader import parse_registry
 from monitoring.signals import AlarmSignal
 from monitoring.storage.embedded import EmbeddedStore
 from monitoring.views import site as sv

@@ -10,7 +10,7 @@ import yaml
 from monitoring.alarms.book import AlarmBook
 from monitoring.db.database import Database
 from monitoring.records import Reading
-from monitoring.registry.model import parse_registry
+from monitoring.registry.loader import parse_registry
 from monitoring.signals import AlarmSignal
 from monitoring.storage.embedded import EmbeddedStore
 from monitoring.views.wall import WallView

@@ -1,9 +1,8 @@
-"""The on-disk spool: where readings wait, in order, while InfluxDB is down.
+"""The spool's segment log: where readings wait, in order, while InfluxDB is down.
 
 Layout of the spool directory:
-- `NNNNNNNNNNNN.seg` segment files, oldest first, each a run of frames. A frame is one
-  appended batch: a header (magic, payload length, point count, CRC32 of those two and the
-  payload) and a zlib-compressed JSON payload `[[reading fields...], [presence fields...]]`.
+- `NNNNNNNNNNNN.seg` segment files, oldest first, each a run of frames (see `frames.py`:
+  one appended batch each, checksummed).
 - `cursor`: how far replay got (`segment offset points-into-frame`). It is replaced
   atomically but not fsynced: losing an update only means replaying a batch again, and
   replay is safe to repeat because store writes are idempotent (a point is identified by
@@ -19,19 +18,15 @@ a segment once it is fully written to the store, so memory stays flat whatever t
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
-import struct
 import threading
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 from pathlib import Path
-from typing import BinaryIO
 
 from monitoring.records import PresenceCount, Reading
+from monitoring.storage.spool.frames import decode_payload, encode_frame, read_frame
 
 log = logging.getLogger(__name__)
 
@@ -40,15 +35,6 @@ MIN_SEGMENTS = 4  # a small spool still has several segments, so draining frees 
 SEGMENT_SUFFIX = ".seg"
 CURSOR_FILE = "cursor"
 LOCK_FILE = "lock"
-MAGIC = b"HZS1"  # format 1: zlib-compressed JSON
-HEADER = struct.Struct("<4sIII")  # magic, payload length, point count, crc32
-COUNTS = struct.Struct("<II")  # the part of the header the CRC covers
-COMPRESS_LEVEL = 1  # ~8x smaller than plain JSON for typical readings, at ~2 ms per 5,000
-MAX_FRAME_BYTES = 256 * 1024 * 1024  # a longer length field is damage, not data
-
-# Records travel as tuples of their fields in declaration order; Reading(*row) rebuilds them.
-_reading_row = attrgetter(*Reading._fields)
-_presence_row = attrgetter(*PresenceCount._fields)
 
 Write = Callable[[list[Reading], list[PresenceCount]], None]
 
@@ -72,14 +58,6 @@ class _Cursor:
     seq: int  # segment to replay next
     offset: int  # frame to replay next within it
     skip: int = 0  # points of that frame already written (frames larger than max_points)
-
-
-@dataclass(frozen=True)
-class _Frame:
-    offset: int
-    end: int
-    points: int
-    payload: bytes
 
 
 class Spool:
@@ -170,38 +148,44 @@ class Spool:
                     f"spool {self.directory} holds {used} bytes; a batch of {len(frame)} "
                     f"more would pass its bound of {self.max_bytes}"
                 )
-            if self._active_fd is None or (
-                self._segments[self._active_seq].size > 0
-                and self._segments[self._active_seq].size + len(frame) > self._segment_limit()
+            seq, fd = self._active_seq, self._active_fd
+            if (
+                seq is None
+                or fd is None
+                or (
+                    self._segments[seq].size > 0
+                    and self._segments[seq].size + len(frame) > self._segment_limit()
+                )
             ):
-                self._roll()
-            segment = self._segments[self._active_seq]
+                seq, fd = self._roll()
+            segment = self._segments[seq]
             try:
-                _write_all(self._active_fd, frame)
-                os.fsync(self._active_fd)
+                _write_all(fd, frame)
+                os.fsync(fd)
             except OSError:
-                self._undo_append(segment.size)
+                self._undo_append(fd, segment.size)
                 raise
             segment.size += len(frame)
             segment.points += points
 
-    def _roll(self) -> None:
+    def _roll(self) -> tuple[int, int]:
+        """Start a new segment for appends; return its sequence number and file descriptor."""
         self._close_active()
         seq = self._next_seq
-        self._active_fd = os.open(
-            self._path(seq), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644
-        )
+        fd = os.open(self._path(seq), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        self._active_fd = fd
         # The new file's name must survive a power cut as well as the frames in it.
         _fsync_directory(self.directory)
         self._next_seq, self._active_seq = seq + 1, seq
         if not self._segments:
             self._cursor, self._consumed = _Cursor(seq, 0), 0
         self._segments[seq] = _Segment()
+        return seq, fd
 
-    def _undo_append(self, good_size: int) -> None:
+    def _undo_append(self, fd: int, good_size: int) -> None:
         # A half-written frame must not sit in front of the next one.
         try:
-            os.ftruncate(self._active_fd, good_size)
+            os.ftruncate(fd, good_size)
         except OSError:
             # Appends move to a new segment; replay stops at good_size, start() truncates.
             self._close_active()
@@ -389,42 +373,6 @@ class Spool:
 
     def _path(self, seq: int) -> Path:
         return self.directory / f"{seq:012d}{SEGMENT_SUFFIX}"
-
-
-def encode_frame(readings: Sequence[Reading], presence: Sequence[PresenceCount]) -> bytes:
-    """Return one framed, checksummed batch."""
-    body = json.dumps(
-        [[_reading_row(r) for r in readings], [_presence_row(p) for p in presence]],
-        separators=(",", ":"),
-    ).encode()
-    payload = zlib.compress(body, COMPRESS_LEVEL)
-    counts = COUNTS.pack(len(payload), len(readings) + len(presence))
-    crc = zlib.crc32(payload, zlib.crc32(counts))
-    return HEADER.pack(MAGIC, len(payload), len(readings) + len(presence), crc) + payload
-
-
-def decode_payload(payload: bytes) -> tuple[list[list], list[list]]:
-    """Return the reading rows and presence rows of a frame's payload."""
-    reading_rows, presence_rows = json.loads(zlib.decompress(payload))
-    return reading_rows, presence_rows
-
-
-def read_frame(f: BinaryIO, offset: int, limit: int) -> _Frame | None:
-    """Return the complete, intact frame at `offset`, or None if there is none before `limit`."""
-    if offset + HEADER.size > limit:
-        return None
-    f.seek(offset)
-    header = f.read(HEADER.size)
-    if len(header) < HEADER.size:
-        return None
-    magic, length, points, crc = HEADER.unpack(header)
-    end = offset + HEADER.size + length
-    if magic != MAGIC or length > MAX_FRAME_BYTES or end > limit:
-        return None
-    payload = f.read(length)
-    if len(payload) < length or zlib.crc32(payload, zlib.crc32(COUNTS.pack(length, points))) != crc:
-        return None
-    return _Frame(offset, end, points, payload)
 
 
 def _write_all(fd: int, data: bytes) -> None:

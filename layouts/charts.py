@@ -1,10 +1,12 @@
-"""The Site page's figures: sensor trends with their limits, people in a zone with permits.
+"""Every figure on the pages: sensor trends and people on the Site page, the trend around an alarm.
 
-Pure functions of the site read model (`monitoring/views/site.py`) and a language. A new view
-(site, window, sensors, zone) gets a whole new figure with its own `uirevision`, which resets
-zoom and pan. A live refresh of the same view sends only `live_patch(figure)`: Dash's Graph
-writes the user's zoom into the figure's layout, so a whole new figure would undo it, while a
-patch of traces, shapes and labels leaves the axes as the user left them.
+Pure functions of the read models (`monitoring/views/site.py`, `monitoring/views/console.py`)
+and a language, drawn in the shared palette (`layouts/theme.py`) with one set of limit
+colours. On the Site page a new view (site, window, sensors, zone) gets a whole new figure
+with its own `uirevision`, which resets zoom and pan. A live refresh of the same view sends
+only `live_patch(figure)`: Dash's Graph writes the user's zoom into the figure's layout, so a
+whole new figure would undo it, while a patch of traces, shapes and labels leaves the axes as
+the user left them.
 """
 
 from __future__ import annotations
@@ -13,23 +15,25 @@ import plotly.graph_objects as go
 from dash import Patch
 from plotly.subplots import make_subplots
 
+from layouts import theme
 from layouts.i18n import TEXT, t
 from monitoring.clock import local_dt
+from monitoring.views.console import Trend as AlarmTrend
 from monitoring.views.site import PermitSpan, Presence, SensorSeries, Trend, TrendWindow
 
-# Limit lines as on the console's trend: the second level red, the first orange.
+# Limit lines: the second level red, the first orange (max_people has only one level).
 LIMIT_COLOURS = {
-    "high_high": "#e5322d",
-    "low_low": "#e5322d",
-    "high": "#f28c28",
-    "low": "#f28c28",
-    "max_people": "#f28c28",
+    "high_high": theme.RED,
+    "low_low": theme.RED,
+    "high": theme.ORANGE,
+    "low": theme.ORANGE,
+    "max_people": theme.ORANGE,
 }
+OVER_COLOUR = theme.ORANGE  # a limit without a colour of its own, and people over the limit
 # Traces are told apart by muted tints; red, orange and yellow stay for abnormal states.
-TRACE_COLOURS = ("#d4d6d9", "#7fb0e0", "#b49be0", "#7fd0c0", "#c8c8a0", "#e0a0c8")
-PERMIT_FILL = {"approved": "#3d8fe6"}
-PERMIT_FILL_OTHER = "#8d939b"
-OVER_COLOUR = "#f28c28"
+TRACE_COLOURS = (theme.TEXT, "#7fb0e0", "#b49be0", "#7fd0c0", "#c8c8a0", "#e0a0c8")
+PERMIT_FILL = {"approved": theme.BLUE}
+PERMIT_FILL_OTHER = theme.MUTED
 # Numeric dates in both languages (Plotly's own put English month names under the axis).
 TIME_TICKS = [
     {"dtickrange": [None, 60_000], "value": "%H:%M:%S"},
@@ -44,7 +48,17 @@ LIMIT_LABEL_POSITION = {
     "low": "top right",
     "low_low": "bottom right",
 }
-BG, PLOT_BG, GRID, TEXT_COLOUR, MUTED = "#25282d", "#1b1d21", "#3a3f46", "#d4d6d9", "#8d939b"
+
+
+def limit_label(name: str, lang: str) -> str:
+    """Return a limit's short label (HH, H, L, LL, max; 高高 ... 上限 in Chinese)."""
+    key = "console.limit.max_people" if name == "max_people" else f"site.limit.{name}"
+    return t(key, lang) if key in TEXT else name.replace("_", " ")
+
+
+def limit_text(name: str, value: float, lang: str) -> str:
+    """Return a limit line's label: 'HH 85'."""
+    return f"{limit_label(name, lang)} {value:g}"
 
 
 def revision(enterprise: str, site: str, window: str, *items: str) -> str:
@@ -66,23 +80,23 @@ def _base_layout(fig: go.Figure, uirevision: str) -> None:
     fig.update_layout(
         template="none",
         uirevision=uirevision,
-        paper_bgcolor=BG,
-        plot_bgcolor=PLOT_BG,
-        font={"size": 14, "color": TEXT_COLOUR},
+        paper_bgcolor=theme.PANEL,
+        plot_bgcolor=theme.BACKGROUND,
+        font={"size": 14, "color": theme.TEXT},
         margin={"l": 64, "r": 24, "t": 36, "b": 36},
         hovermode="x unified",
-        hoverlabel={"bgcolor": "#2e3238", "font": {"color": TEXT_COLOUR}},
+        hoverlabel={"bgcolor": theme.PANEL_2, "font": {"color": theme.TEXT}},
         legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom", "font": {"size": 14}},
     )
     fig.update_xaxes(
-        gridcolor=GRID,
-        linecolor=GRID,
+        gridcolor=theme.LINE,
+        linecolor=theme.LINE,
         zeroline=False,
         type="date",
         hoverformat="%Y-%m-%d %H:%M:%S",
         tickformatstops=TIME_TICKS,
     )
-    fig.update_yaxes(gridcolor=GRID, linecolor=GRID, zeroline=False)
+    fig.update_yaxes(gridcolor=theme.LINE, linecolor=theme.LINE, zeroline=False)
 
 
 def _bounds_trace(window: TrendWindow, tz: str, y: float) -> go.Scatter:
@@ -102,13 +116,6 @@ def _bounds_trace(window: TrendWindow, tz: str, y: float) -> go.Scatter:
     )
 
 
-def limit_label(name: str, value: float, lang: str) -> str:
-    """Return a limit line's label: 'HH 85'."""
-    key = f"site.limit.{name}"
-    short = t(key, lang) if key in TEXT else name
-    return f"{short} {value:g}"
-
-
 def _empty_note(fig: go.Figure, text: str) -> None:
     fig.add_annotation(
         text=text,
@@ -117,7 +124,7 @@ def _empty_note(fig: go.Figure, text: str) -> None:
         x=0.5,
         y=0.5,
         showarrow=False,
-        font={"size": 18, "color": MUTED},
+        font={"size": 18, "color": theme.MUTED},
     )
 
 
@@ -175,13 +182,13 @@ def _add_limits(fig: go.Figure, in_row: list[SensorSeries], row: int, lang: str)
                 row=row,
                 col=1,
                 line={"color": colour, "dash": "dash", "width": 1.5},
-                annotation_text=limit_label(name, value, lang),
+                annotation_text=limit_text(name, value, lang),
                 annotation_position=LIMIT_LABEL_POSITION.get(name, "top right"),
                 annotation_font={"color": colour, "size": 13},
             )
 
 
-def permit_text(span: object, lang: str) -> str:
+def permit_text(span: PermitSpan, lang: str) -> str:
     """Return a permit's label on the timeline: type, number, workers and status."""
     type_key = f"site.permit.type.{span.type}"
     status_key = f"site.permit.status.{span.status}"
@@ -215,7 +222,7 @@ def presence_figure(presence: Presence | None, lang: str, uirevision: str) -> go
             y=ys,
             mode="lines",
             name=t("site.people.axis", lang),
-            line={"color": TEXT_COLOUR, "width": 2, "shape": "hv"},
+            line={"color": theme.TEXT, "width": 2, "shape": "hv"},
             hovertemplate="%{y:d}<extra></extra>",
             showlegend=False,
         )
@@ -238,7 +245,7 @@ def presence_figure(presence: Presence | None, lang: str, uirevision: str) -> go
         fig.add_hline(
             y=limit,
             line={"color": LIMIT_COLOURS["max_people"], "dash": "dash", "width": 1.5},
-            annotation_text=f"max {limit}" if lang != "zh" else f"上限 {limit}",
+            annotation_text=f"{limit_label('max_people', lang)} {limit}",
             annotation_position="top right",
             annotation_font={"color": LIMIT_COLOURS["max_people"], "size": 13},
         )
@@ -258,10 +265,85 @@ def presence_figure(presence: Presence | None, lang: str, uirevision: str) -> go
             # Stack labels of overlapping permits instead of printing them on each other.
             annotation_y=1 - 0.09 * (i % 4),
             annotation_yanchor="top",
-            annotation_font={"size": 13, "color": "#9cc8ff" if approved else MUTED},
+            annotation_font={"size": 13, "color": theme.LIGHT_BLUE if approved else theme.MUTED},
         )
     anchor = ys[0] if ys else float(limit or 0)
     fig.add_trace(_bounds_trace(presence.window, tz, anchor))
     if not presence.points:
         _empty_note(fig, t("site.people.none", lang))
+    return fig
+
+
+def alarm_trend_figure(trend: AlarmTrend | None, lang: str) -> go.Figure:
+    """Return the trend around an alarm with its limits and the alarm time drawn."""
+    fig = go.Figure()
+    fig.update_layout(
+        template="plotly_dark",
+        paper_bgcolor=theme.PANEL,
+        plot_bgcolor=theme.BACKGROUND,
+        margin={"l": 50, "r": 20, "t": 30, "b": 40},
+        showlegend=False,
+        font={"size": 14, "color": theme.TEXT},
+        height=340,
+    )
+    if trend is None:
+        return fig
+    unit = trend.unit or (t("console.trend.people", lang) if trend.kind == "zone" else "")
+    fig.add_trace(
+        go.Scatter(
+            x=[local_dt(ts, trend.tz) for ts, _ in trend.points],
+            y=[v for _, v in trend.points],
+            mode="lines",
+            line={
+                "color": theme.TEXT,
+                "width": 2,
+                "shape": "hv" if trend.kind == "zone" else "linear",
+            },
+            name=trend.label,
+        )
+    )
+    for name, value in trend.limits.items():
+        colour = LIMIT_COLOURS.get(name, OVER_COLOUR)
+        fig.add_hline(
+            y=value,
+            line={"color": colour, "dash": "dash", "width": 1.5},
+            annotation_text=limit_text(name, value, lang),
+            annotation_position="top left",
+            annotation_font_color=colour,
+        )
+    x = local_dt(trend.alarm_ms, trend.tz)
+    fig.add_shape(
+        type="line",
+        x0=x,
+        x1=x,
+        y0=0,
+        y1=1,
+        yref="paper",
+        line={"color": theme.MUTED, "dash": "dot"},
+    )
+    fig.add_annotation(
+        x=x,
+        y=1,
+        yref="paper",
+        text=t("console.trend.alarm", lang),
+        showarrow=False,
+        yanchor="bottom",
+    )
+    fig.update_layout(
+        title={
+            "text": f"{trend.label} {unit}".strip(),
+            "font": {"size": 15},
+            "x": 0.99,
+            "xanchor": "right",
+        }
+    )
+    if not trend.points:
+        fig.add_annotation(
+            text=t("console.trend.none", lang),
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+        )
     return fig

@@ -1,0 +1,1 @@
+"""The on-disk spool: `frames` is the pure frame codec, `log` the segment log (`Spool`)."""
