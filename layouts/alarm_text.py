@@ -9,6 +9,7 @@ malformed falls back to the stored English message rather than failing the page.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import SupportsFloat
 
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
@@ -17,7 +18,7 @@ from monitoring.clock import local_time
 PREFIX = "alarm."
 
 
-def format_number(value: object) -> str:
+def format_number(value: SupportsFloat | str) -> str:
     """Return a reading as people read it on a panel: 66.2, 42, 0.0005, 1250000."""
     number = float(value)  # ValueError / TypeError for junk: the caller falls back
     if number == int(number) and abs(number) < 1e15:
@@ -27,7 +28,7 @@ def format_number(value: object) -> str:
     return f"{number:.6g}"
 
 
-def format_quantity(value: object, unit: object) -> str:
+def format_quantity(value: SupportsFloat | str, unit: object) -> str:
     """Return a number with its unit, if any: '66.2 ppm', '85 %', '3'."""
     text = format_number(value)
     return f"{text} {unit}" if unit else text

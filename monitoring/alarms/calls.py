@@ -8,17 +8,13 @@ recorded too, so who saw whose numbers, and when, can be answered later.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Protocol
 
 import sqlalchemy as sa
 
-from monitoring.alarms.book import (
-    AlarmNotFound,
-    call_json,
-    check_text,
-    check_username,
-    writing,
-)
+from monitoring.alarms.book import writing
+from monitoring.alarms.checks import check_text, check_username
+from monitoring.alarms.model import AlarmNotFound, call_json
 from monitoring.clock import iso_utc
 from monitoring.db.database import Database, clean_text
 from monitoring.db.schema import alarm_table, call_record_table, contact_lookup_table
@@ -28,6 +24,21 @@ MAX_NOTE_CHARS = 2000
 MAX_CONTACT_NAME_CHARS = 200
 MAX_CONTACT_FIELD_CHARS = 64  # role and phone
 MAX_RECENT = 1000
+
+
+class ContactCard(Protocol):
+    """Whom an inspector called: a registry `Contact`, or anything with its three fields."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def phone(self) -> str: ...
+
+
+# An API client may hand over a plain mapping instead.
+Callee = ContactCard | Mapping[str, object]
 
 
 class CallLog:
@@ -40,7 +51,7 @@ class CallLog:
         self,
         alarm_id: int,
         username: str,
-        contact: Any,
+        contact: Callee,
         outcome: str,
         note: str,
         now_ms: int,
@@ -119,7 +130,7 @@ class ContactLookups:
         ]
 
 
-def _field(contact: Any, name: str) -> str:
+def _field(contact: Callee, name: str) -> str:
     # The registry's contacts are objects; an API client may hand over a plain mapping.
     value = contact.get(name) if isinstance(contact, Mapping) else getattr(contact, name, None)
     return "" if value is None else str(value)

@@ -12,10 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
-from monitoring.records import StoredBatch
+from monitoring.alarms.book import AlarmBook
+from monitoring.alarms.model import AlarmChange
+from monitoring.records import Permit, StoredBatch
+from monitoring.registry.model import Registry
+from monitoring.rules.engine import RuleEngine
 from monitoring.signals import AlarmSignal
 
 log = logging.getLogger(__name__)
@@ -28,17 +32,25 @@ PERMIT_REFRESH_S = 1.0
 PERMIT_LOOKBACK_MS = 24 * 3600 * 1000
 
 
+class PermitSource(Protocol):
+    """Where the rules' permits come from: the permit book, shared with the web process."""
+
+    def list(self, *, ending_after_ms: int | None = None) -> Sequence[Permit]:
+        """Return the permits that end after `ending_after_ms` (or have not ended)."""
+        ...
+
+
 class AlarmService:
     """Feed batches and clock ticks to the rule engine; apply its signals to the alarm book."""
 
     def __init__(
         self,
-        engine: Any,
-        book: Any,
-        permits: Any,
+        engine: RuleEngine,
+        book: AlarmBook,
+        permits: PermitSource,
         *,
         clock: Callable[[], float] = time.time,
-        on_changes: Callable[[list], None] | None = None,
+        on_changes: Callable[[list[AlarmChange]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.book = book
@@ -76,7 +88,7 @@ class AlarmService:
             signals = self.engine.on_batch(batch, now_ms)
             self._apply(signals, now_ms)
 
-    def set_registry(self, registry: Any) -> None:
+    def set_registry(self, registry: Registry) -> None:
         """Hand a reloaded registry to the engine, keeping state of what still exists."""
         with self._lock:
             self.engine.set_registry(registry)
@@ -125,7 +137,7 @@ class AlarmService:
         if changes and self.on_changes:
             self.on_changes(changes)
 
-    def _recent_permits(self) -> list:
+    def _recent_permits(self) -> Sequence[Permit]:
         return self.permits.list(ending_after_ms=self._now_ms() - PERMIT_LOOKBACK_MS)
 
     def _now_ms(self) -> int:

@@ -5,30 +5,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from monitoring.alarms.book import AlarmError, AlarmNotFound
-from monitoring.books.permit_reports import permit_from_report
+from monitoring.alarms.book import AlarmBook
+from monitoring.alarms.calls import CallLog, ContactLookups
+from monitoring.alarms.model import Alarm, AlarmError, AlarmNotFound
+from monitoring.api.core import AddRoutes, Require
+from monitoring.books.permits import PermitBook, PermitRecordings
 from monitoring.clock import iso_utc
-from monitoring.records import MessageRejected, is_valid_id
+from monitoring.edge.permit_report import permit_from_report
+from monitoring.records import MessageRejected, Permit, is_valid_id
+from monitoring.registry.model import Registry
 from monitoring.registry.roster import contacts_in_call_order
 from monitoring.signals import SEVERITIES
+from monitoring.storage.base import RecordStore
 
 
 @dataclass
 class AlarmApiContext:
     """What these routes need; built once by the runtime."""
 
-    alarms: Any  # AlarmBook
-    calls: Any  # CallLog
-    lookups: Any  # ContactLookups
-    permits: Any  # PermitBook
-    store: Any  # RecordStore
-    registry: Callable[[], Any]
+    alarms: AlarmBook
+    calls: CallLog
+    lookups: ContactLookups
+    permits: PermitBook
+    store: RecordStore
+    registry: Callable[[], Registry | None]
     clock: Callable[[], float]
-    recordings: Any = None  # PermitRecordings: who recorded a permit reported by phone
+    recordings: PermitRecordings | None = None  # who recorded a permit reported by phone
 
     def now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -57,10 +62,10 @@ def _parse_since(text: str | None) -> int | None:
     return int(parsed.timestamp() * 1000)
 
 
-def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
+def alarm_routes(ctx: AlarmApiContext) -> AddRoutes:
     """Return a function adding the routes to the /api/v1 blueprint."""
 
-    def add(bp: Blueprint, require: Callable) -> None:
+    def add(bp: Blueprint, require: Require) -> None:
         @bp.get("/alarms")
         @require("viewer")
         def list_alarms() -> Response:
@@ -101,7 +106,7 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
                 lambda: ctx.alarms.acknowledge(
                     alarm_id,
                     g.user.username,
-                    body.get("comment"),
+                    body.get("comment"),  # type: ignore[arg-type]  # UNTRUSTED: the book checks it
                     body.get("disposition"),
                     now_ms=ctx.now_ms(),
                 )
@@ -118,7 +123,11 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
                 return _error(400, "minutes must be an integer")
             return _change(
                 lambda: ctx.alarms.shelve(
-                    alarm_id, g.user.username, minutes, body.get("reason"), ctx.now_ms()
+                    alarm_id,
+                    g.user.username,
+                    minutes,
+                    body.get("reason"),  # type: ignore[arg-type]  # UNTRUSTED: the book checks it
+                    ctx.now_ms(),
                 )
             )
 
@@ -127,7 +136,7 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
         def contacts(enterprise_id: str) -> Response:
             registry = ctx.registry()
             enterprise = registry.enterprise(enterprise_id) if registry else None
-            if enterprise is None:
+            if registry is None or enterprise is None:
                 return _error(404, f"no enterprise {enterprise_id!r} in the registry")
             alarm_id = request.args.get("alarm_id", type=int)
             now = ctx.now_ms()
@@ -182,7 +191,7 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
                     alarm_id,
                     g.user.username,
                     contact,
-                    body.get("outcome"),
+                    body.get("outcome"),  # type: ignore[arg-type]  # UNTRUSTED: the log checks it
                     body.get("note") or "",
                     ctx.now_ms(),
                 )
@@ -235,7 +244,7 @@ def alarm_routes(ctx: AlarmApiContext) -> Callable[[Blueprint, Callable], None]:
     return add
 
 
-def _change(action: Callable[[], Any]) -> Response:
+def _change(action: Callable[[], Alarm]) -> Response:
     try:
         alarm = action()
     except AlarmNotFound as exc:
@@ -247,7 +256,7 @@ def _change(action: Callable[[], Any]) -> Response:
     return jsonify(alarm.as_json())
 
 
-def permit_json(p: Any) -> dict:
+def permit_json(p: Permit) -> dict:
     """Return a permit as the API shows it."""
     return {
         "enterprise": p.enterprise,
@@ -276,7 +285,7 @@ def site_latest(ctx: AlarmApiContext, enterprise: str, site: str) -> dict:
     known = {s.id: s for s in reg_site.sensors} if reg_site else {}
     for sensor_id in sorted(set(known) | set(sensors)):
         reg, last = known.get(sensor_id), sensors.get(sensor_id)
-        entry: dict[str, Any] = {
+        entry: dict[str, object] = {
             "sensor": sensor_id,
             "registered": reg is not None,
             "zone": reg.zone if reg else (last.zone if last else None),
@@ -302,15 +311,15 @@ def site_latest(ctx: AlarmApiContext, enterprise: str, site: str) -> dict:
     out_zones = []
     reg_zones = {z.id: z for z in reg_site.zones} if reg_site else {}
     for zone_id in sorted(set(reg_zones) | set(zones)):
-        reg, last = reg_zones.get(zone_id), zones.get(zone_id)
+        zone, count = reg_zones.get(zone_id), zones.get(zone_id)
         out_zones.append(
             {
                 "zone": zone_id,
-                "name": reg.name if reg else None,
-                "hazard": reg.hazard if reg else None,
-                "max_people": reg.max_people if reg else None,
-                "people": last.people if last else None,
-                "ts": iso_utc(last.ts_ms) if last else None,
+                "name": zone.name if zone else None,
+                "hazard": zone.hazard if zone else None,
+                "max_people": zone.max_people if zone else None,
+                "people": count.people if count else None,
+                "ts": iso_utc(count.ts_ms) if count else None,
             }
         )
     return {"enterprise": enterprise, "site": site, "sensors": out_sensors, "zones": out_zones}

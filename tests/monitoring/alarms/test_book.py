@@ -8,15 +8,12 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from monitoring.alarms.book import (
-    AlarmBook,
-    AlarmError,
-    AlarmNotFound,
-    alarm_table,
-    alarm_transition_table,
-)
+from monitoring.alarms import book as book_module
+from monitoring.alarms.book import AlarmBook
 from monitoring.alarms.calls import CallLog
+from monitoring.alarms.model import AlarmError, AlarmNotFound
 from monitoring.db.database import Database
+from monitoring.db.schema import alarm_table, alarm_transition_table
 from monitoring.signals import DISPOSITIONS, SEVERITIES, AlarmSignal
 
 T0 = 1_764_381_600_000  # 2025-11-29T02:00:00Z
@@ -591,7 +588,9 @@ def test_two_books_raising_the_same_alarms_concurrently_keep_one_open_each(db, s
     assert row_count(db) == len(sources)
 
 
-def test_an_insert_lost_to_another_worker_is_reapplied_to_its_alarm(db, db_url) -> None:
+def test_an_insert_lost_to_another_worker_is_reapplied_to_its_alarm(
+    db, db_url, monkeypatch
+) -> None:
     if db.dialect != "postgresql":
         pytest.skip("SQLite serialises writers with BEGIN IMMEDIATE: no insert race")
     book = AlarmBook(db)
@@ -599,29 +598,37 @@ def test_an_insert_lost_to_another_worker_is_reapplied_to_its_alarm(db, db_url) 
     with db.engine.connect() as conn:
         template = dict(conn.execute(sa.select(alarm_table)).mappings().one())
     target = up(T0 + S, "red")
+    key = "|".join(target.key)
     copy = {k: v for k, v in template.items() if k != "id"} | {
         "source": target.source,
-        "open_key": "|".join(target.key),
+        "open_key": key,
     }
-    # Another worker has inserted the same open alarm but not yet committed it.
+    real_insert = book_module._insert_rows
+    lost: list[set[str]] = []
+
+    def other_worker_wins(db_, conn, rows):
+        # The book has read "no open alarm" for the key and is about to insert it: another
+        # worker inserts and commits the same open alarm first, from its own connection.
+        if not lost:
+            with other.engine.connect() as other_conn:
+                other_conn.execute(alarm_table.insert().values(copy))
+                other_conn.commit()
+        lost.append(real_insert(db_, conn, rows))
+        return lost[-1]
+
     other = Database(db_url)
     other.start()
     try:
-        with other.engine.connect() as conn:
-            conn.execute(alarm_table.insert().values(copy))
-            result: list = []
-            worker = threading.Thread(target=lambda: result.append(book.apply([target], T0 + S)))
-            worker.start()
-            time.sleep(0.5)  # the book reads "no open alarm", then waits on the insert
-            assert worker.is_alive()
-            conn.commit()
-            worker.join(timeout=30)
+        monkeypatch.setattr(book_module, "_insert_rows", other_worker_wins)
+        (change,) = book.apply([target], T0 + S)
     finally:
         other.close()
-    (change,) = result[0]
+    # The race happened (the book's insert was lost), then the re-plan inserted nothing.
+    assert lost == [{key}, set()]
     assert (change.event, change.severity) == ("escalated", "red")
     (alarm,) = book.list(severity="red")
     assert (alarm.source, alarm.count, change.alarm.id) == (target.source, 1, alarm.id)
+    assert events(book, alarm.id) == [("escalated", "active_unack", "active_unack")]
     assert row_count(db) == 2
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from monitoring.alarms.book import AlarmBook, AlarmNotFound
+from monitoring.alarms.book import AlarmBook
 from monitoring.alarms.calls import CallLog, ContactLookups
+from monitoring.alarms.model import AlarmNotFound
 from monitoring.db.database import Database
 from monitoring.signals import CALL_OUTCOMES, AlarmSignal
 
