@@ -1,0 +1,1 @@
+"""Hazwatch's domain: from untrusted gateway messages to alarms and page read models."""

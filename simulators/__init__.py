@@ -1,0 +1,1 @@
+"""Simulated province, plants, people and incidents publishing like real site gateways."""

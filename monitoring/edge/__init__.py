@@ -1,0 +1,1 @@
+"""Pure parsing of untrusted gateway input into typed records; never touches a store."""

@@ -1,0 +1,1 @@
+"""Page read models: what each page shows, computed without Flask or a database driver."""

@@ -1,0 +1,1 @@
+"""Sign-in, sessions and CSRF for the web pages (Flask allowed here)."""
