@@ -2,36 +2,13 @@
 
 from __future__ import annotations
 
-from monitoring.registry.loader import parse_registry
 from monitoring.settings import Settings
 from tests.e2e_support import write_registry
+from tests.factories import one_zone_registry
 from wiring.runtime import Runtime, reload_registry
 
 # A registry other than the file's, to tell which one the runtime uses.
-REGISTRY = parse_registry(
-    {
-        "timezone": "Asia/Shanghai",
-        "enterprises": [
-            {
-                "id": "e1",
-                "name": "Test Fertilizer",
-                "sites": [
-                    {
-                        "id": "s1",
-                        "name": "Main",
-                        "zones": [
-                            {"id": "Z1", "name": "Tanks", "hazard": "major", "max_people": 2}
-                        ],
-                        "sensors": [
-                            {"id": "NH3-1", "zone": "Z1", "kind": "gas_nh3", "unit": "ppm"}
-                        ],
-                        "cameras": [{"id": "CAM-1", "zone": "Z1"}],
-                    }
-                ],
-            }
-        ],
-    }
-)
+REGISTRY = one_zone_registry()
 
 
 class RecordingAlarmService:

@@ -25,33 +25,11 @@ from monitoring.views.admin import (
     user_rows,
 )
 from monitoring.web.session import SessionUser
+from tests.factories import one_zone_registry
 
 T0 = 1_764_381_600_000  # 2025-11-29T02:00:00Z = 10:00 in Asia/Shanghai
 PASSWORD = "correct-horse-1"
-REGISTRY = parse_registry(
-    {
-        "timezone": "Asia/Shanghai",
-        "enterprises": [
-            {
-                "id": "e1",
-                "name": "Test Fertilizer",
-                "sites": [
-                    {
-                        "id": "s1",
-                        "name": "Main",
-                        "zones": [
-                            {"id": "Z1", "name": "Tanks", "hazard": "major", "max_people": 2}
-                        ],
-                        "sensors": [
-                            {"id": "NH3-1", "zone": "Z1", "kind": "gas_nh3", "unit": "ppm"}
-                        ],
-                        "cameras": [{"id": "CAM-1", "zone": "Z1"}],
-                    }
-                ],
-            }
-        ],
-    }
-)
+REGISTRY = one_zone_registry()
 
 
 def session(username: str, role: str, active: bool = True) -> SessionUser:
