@@ -150,6 +150,8 @@ REJECTION_CODES: dict[str, str] = {
     "not_object": "payload is not a JSON object",
     "bad_timestamp": "timestamp missing, malformed or out of range",
     "future_timestamp": "timestamp more than 5 minutes in the future",
+    "too_old": "timestamp older than the store's retention (retention_days)",
+    "store_rejected": "the time-series store refused the point for good",
     "bad_value": "value is not a finite number or boolean",
     "bad_field": "a field has the wrong type or an unknown value",
     "no_content": "nothing usable in the message",

@@ -18,6 +18,8 @@ from monitoring.storage.base import RecordStore
 from monitoring.users import User, UserError
 
 HEARTBEAT_FRESH_S = 30.0  # an ingest worker silent longer than this is reported stale
+WRITER_CRASH_RECENT_S = 300.0  # a writer crash is named in `problems` this long after it
+STUCK_AFTER_S = 60.0  # a message unacknowledged this long means the ingest is stuck
 
 View = Callable[..., Response]  # a route's function
 Require = Callable[[str], Callable[[View], View]]  # `require("admin")` guards a route
@@ -164,6 +166,7 @@ def health_report(ctx: ApiContext) -> dict:
         problems.append("broker disconnected")
     if any(not s.get("store_available", True) for s in states):
         problems.append("ingest is spooling to disk: store unavailable")
+    problems += _writer_problems(states, now_ms)
 
     return {
         "status": "ok" if not problems else "degraded",
@@ -175,7 +178,13 @@ def health_report(ctx: ApiContext) -> dict:
         },
         "store": {"kind": ctx.store_kind, "reachable": store_ok},
         "database": {"reachable": db_ok, "dialect": getattr(ctx.db, "dialect", None)},
-        "ingest": counters,
+        "ingest": {
+            **counters,
+            "writer_crashes": sum(int(s.get("writer_crashes", 0)) for s in states),
+            "oldest_unacked_age_s": max(
+                (float(s.get("oldest_unacked_age_s", 0.0)) for s in states), default=0.0
+            ),
+        },
         "workers": [
             {
                 "worker_id": w["worker_id"],
@@ -196,3 +205,25 @@ def health_report(ctx: ApiContext) -> dict:
             for w in workers
         ],
     }
+
+
+def _writer_problems(states: list[dict], now_ms: int) -> list[str]:
+    """Name a dead, crashing or stuck intake writer in any worker's state."""
+    problems: list[str] = []
+    for s in states:
+        who = s.get("worker_id", "ingest")
+        if s.get("writer_alive") is False:
+            problems.append(f"{who}: intake writer is not running")
+        crashed_ms = int(s.get("writer_error_ms", 0) or 0)
+        if crashed_ms and now_ms - crashed_ms <= WRITER_CRASH_RECENT_S * 1000:
+            problems.append(
+                f"{who}: intake writer crashed {s.get('writer_crashes', 0)} time(s), "
+                f"last: {s.get('writer_error', '')}"
+            )
+        age = float(s.get("oldest_unacked_age_s", 0.0) or 0.0)
+        if age > STUCK_AFTER_S:
+            problems.append(
+                f"{who}: a message has waited {age:.0f} s unacknowledged "
+                f"({s.get('pending', 0)} points pending)"
+            )
+    return problems

@@ -11,8 +11,11 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
+from typing import Any, TypeVar
 
+import psycopg
 import sqlalchemy as sa
+from psycopg.abc import PQGen
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -25,6 +28,15 @@ from monitoring.db.schema import (
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 SQLITE_BUSY_TIMEOUT_S = 30.0
+# PostgreSQL: every call gives up instead of blocking the calling thread for ever. The
+# server ends a statement after STATEMENT_TIMEOUT_S; a server that does not answer at all
+# (hung, SIGSTOP, black-holed network) is given up by the client after ANSWER_TIMEOUT_S,
+# which cannot come from the server. libpq's connect_timeout is whole seconds.
+PG_CONNECT_TIMEOUT_S = 3
+PG_STATEMENT_TIMEOUT_S = 5.0
+PG_ANSWER_TIMEOUT_S = PG_STATEMENT_TIMEOUT_S + 2.0
+PG_IDLE_IN_TRANSACTION_TIMEOUT_S = 60.0
+POOL_TIMEOUT_S = 5.0  # waiting for a free pooled connection
 SQLITE_WAL_RETRY_S = 0.02  # several processes share one file; writers wait, not fail
 # Any constant works; it only has to be the same in every Hazwatch process.
 SCHEMA_LOCK_KEY = 0x48415A57  # "HAZW"
@@ -126,12 +138,54 @@ class Database:
 
     def _create_engine(self) -> sa.Engine:
         if self.dialect == "postgresql":
+            options = (
+                f"-c statement_timeout={int(PG_STATEMENT_TIMEOUT_S * 1000)}"
+                f" -c idle_in_transaction_session_timeout="
+                f"{int(PG_IDLE_IN_TRANSACTION_TIMEOUT_S * 1000)}"
+            )
             # pre_ping: a pooled connection may have died with a database restart.
-            return sa.create_engine(self._url, pool_pre_ping=True)
+            engine = sa.create_engine(
+                self._url,
+                pool_pre_ping=True,
+                pool_timeout=POOL_TIMEOUT_S,
+                connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, "options": options},
+            )
+            sa.event.listen(engine, "do_connect", _connect_with_answer_timeout)
+            return engine
         # sqlite3's `timeout` is SQLite's busy timeout: a writer waits for the lock.
         engine = sa.create_engine(self._url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         sa.event.listen(engine, "connect", _configure_sqlite)
         return engine
+
+
+RV = TypeVar("RV")
+
+
+class AnswerTimeoutConnection(psycopg.Connection[Any]):
+    """A psycopg connection that gives up on a server silent for PG_ANSWER_TIMEOUT_S.
+
+    statement_timeout is enforced by the server, so it cannot end a wait on a server that
+    is hung; this closes the connection instead (its state is unknown), which SQLAlchemy
+    sees as a disconnect and drops from the pool.
+    """
+
+    def wait(self, gen: PQGen[RV], interval: float = 0.1, timeout: float | None = None) -> RV:
+        """Consume a generator on the connection, at most PG_ANSWER_TIMEOUT_S by default."""
+        if timeout is not None:
+            return super().wait(gen, interval, timeout)
+        try:
+            return super().wait(gen, interval, PG_ANSWER_TIMEOUT_S)
+        except psycopg.errors._WaitTimeout:  # what `wait(timeout=...)` raises (psycopg 3.2+)
+            self.pgconn.finish()
+            raise psycopg.OperationalError(
+                f"PostgreSQL did not answer within {PG_ANSWER_TIMEOUT_S:g} s"
+            ) from None
+
+
+def _connect_with_answer_timeout(
+    _dialect: sa.Dialect, _record: ConnectionPoolEntry, cargs: Any, cparams: Any
+) -> AnswerTimeoutConnection:
+    return AnswerTimeoutConnection.connect(*cargs, **cparams)
 
 
 def _configure_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:

@@ -62,8 +62,13 @@ def fast_telemetry(
     site: str,
     received_ms: int,
     places: Mapping[str, tuple[str, str]],
+    oldest_ms: int = MIN_TS_MS,
 ) -> ParsedMessage | None:
-    """Return a well-formed telemetry batch's readings, or None to let the full parser decide."""
+    """Return a well-formed telemetry batch's readings, or None to let the full parser decide.
+
+    `oldest_ms` (at least MIN_TS_MS) is the oldest time the store keeps: anything older goes
+    the full way, which refuses it as `too_old`.
+    """
     try:
         batch = _DECODE(payload)
     except _DecodeFailed:
@@ -72,7 +77,7 @@ def fast_telemetry(
     ts = batch.ts
     if ts is None:
         ts = received_ms
-    elif not MIN_TS_MS <= ts <= MAX_TS_MS or ts > latest:
+    elif not oldest_ms <= ts <= MAX_TS_MS or ts > latest:
         return None
     items = batch.readings
     if not items:
@@ -86,7 +91,7 @@ def fast_telemetry(
         own_ts = item.ts
         if own_ts is None:
             own_ts = ts
-        elif not MIN_TS_MS <= own_ts <= MAX_TS_MS or own_ts > latest:
+        elif not oldest_ms <= own_ts <= MAX_TS_MS or own_ts > latest:
             return None
         if not _isfinite(value):
             return None

@@ -43,12 +43,12 @@ class NonFinite:
 # -- timestamps ---------------------------------------------------------------------------
 
 
-def message_ts(doc: dict, received_ms: int) -> int:
+def message_ts(doc: dict, received_ms: int, oldest_ms: int = MIN_TS_MS) -> int:
     """Return a message's `ts`, or the receive time when it has none."""
     value = doc.get("ts")
     if value is None:
         return received_ms
-    return epoch_ms(value, "ts", received_ms, future_ok=False)
+    return epoch_ms(value, "ts", received_ms, future_ok=False, oldest_ms=oldest_ms)
 
 
 def required_ts(doc: dict, name: str, received_ms: int) -> int:
@@ -59,8 +59,18 @@ def required_ts(doc: dict, name: str, received_ms: int) -> int:
     return epoch_ms(value, name, received_ms, future_ok=True)
 
 
-def epoch_ms(value: object, where: str, received_ms: int, *, future_ok: bool = False) -> int:
-    """Return a timestamp as epoch ms: an int, an integral float or an RFC 3339 string."""
+def epoch_ms(
+    value: object,
+    where: str,
+    received_ms: int,
+    *,
+    future_ok: bool = False,
+    oldest_ms: int = MIN_TS_MS,
+) -> int:
+    """Return a timestamp as epoch ms: an int, an integral float or an RFC 3339 string.
+
+    A time before `oldest_ms` (the store's retention) is refused as `too_old`.
+    """
     if type(value) is int:
         ms = value
     elif type(value) is str:
@@ -78,6 +88,12 @@ def epoch_ms(value: object, where: str, received_ms: int, *, future_ok: bool = F
         raise MessageRejected(
             "bad_timestamp",
             f"{where}: {describe(value)} is outside 2000-01-01..2100-01-01{_unit_hint(ms)}",
+        )
+    if ms < oldest_ms:
+        raise MessageRejected(
+            "too_old",
+            f"{where}: {describe(value)} is {(received_ms - ms) / 86_400_000:.1f} days before it "
+            f"was received, older than the store keeps; check the gateway clock",
         )
     if not future_ok and ms > received_ms + MAX_FUTURE_MS:
         raise MessageRejected(

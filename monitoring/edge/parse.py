@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from monitoring.edge.envelope import MAX_PAYLOAD_BYTES, decode_text, load_object
-from monitoring.edge.fast import fast_telemetry
+from monitoring.edge.fast import MIN_TS_MS, fast_telemetry
 from monitoring.edge.messages import parse_permit, parse_presence, parse_status
 from monitoring.edge.telemetry import NOWHERE, parse_telemetry
 from monitoring.edge.topics import (
@@ -36,11 +36,13 @@ def parse_message(
     *,
     root: str = DEFAULT_ROOT,
     locations: Locations | None = None,
+    max_age_ms: int | None = None,
 ) -> ParsedMessage:
     """Parse one untrusted gateway message; raise `MessageRejected` if it is unusable.
 
     `locations(enterprise, site)` may give {sensor: (zone, kind)} from the registry, so
     readings are built with their zone and kind at once instead of being copied later.
+    A reading older than `max_age_ms` (the store's retention) is refused as `too_old`.
     """
     route = (
         route_topic_cached(root, topic)
@@ -53,12 +55,13 @@ def parse_message(
     enterprise, site, kind = route  # type: ignore[misc]
     if kind == "telemetry":
         where = locations(enterprise, site) if locations is not None else NOWHERE
+        oldest = MIN_TS_MS if max_age_ms is None else max(MIN_TS_MS, received_ms - max_age_ms)
         if type(payload) is bytes and len(payload) <= MAX_PAYLOAD_BYTES:
-            fast = fast_telemetry(payload, enterprise, site, received_ms, where)
+            fast = fast_telemetry(payload, enterprise, site, received_ms, where, oldest)
             if fast is not None:
                 return fast
         return parse_telemetry(
-            load_object(decode_text(payload)), enterprise, site, received_ms, where
+            load_object(decode_text(payload)), enterprise, site, received_ms, where, oldest
         )
     text = decode_text(payload)
     if kind == "presence":

@@ -44,10 +44,18 @@ _isfinite = math.isfinite
 
 
 def parse_telemetry(
-    doc: dict, enterprise: str, site: str, received_ms: int, where: Places = NOWHERE
+    doc: dict,
+    enterprise: str,
+    site: str,
+    received_ms: int,
+    where: Places = NOWHERE,
+    oldest_ms: int = MIN_TS_MS,
 ) -> ParsedMessage:
-    """Return the readings of a telemetry object; refuse it if none is usable."""
-    ts = message_ts(doc, received_ms)
+    """Return the readings of a telemetry object; refuse it if none is usable.
+
+    A reading older than `oldest_ms` (the store's retention) is refused alone as `too_old`.
+    """
+    ts = message_ts(doc, received_ms, oldest_ms)
     items = doc.get("readings", MISSING)
     shorthand = items is MISSING
     if shorthand:
@@ -76,14 +84,21 @@ def parse_telemetry(
                 and len(sensor) <= MAX_ID_CHARS
                 and _known_id(sensor)
                 and type(own_ts) is int
-                and MIN_TS_MS <= own_ts <= received_ms + MAX_FUTURE_MS
+                and oldest_ms <= own_ts <= received_ms + MAX_FUTURE_MS
             ):
                 zone, kind = where.get(sensor, _UNKNOWN_PLACE)
                 records.append(Reading(enterprise, site, sensor, own_ts, value, "good", zone, kind))
                 continue
         try:
             records.append(
-                _reading(item, None if shorthand else i, enterprise, site, ts, received_ms, where)
+                _reading(
+                    item,
+                    None if shorthand else i,
+                    (enterprise, site),
+                    ts,
+                    (received_ms, oldest_ms),
+                    where,
+                )
             )
         except MessageRejected as exc:
             rejections.append(exc.rejection)
@@ -102,13 +117,17 @@ def parse_telemetry(
 def _reading(
     item: object,
     index: int | None,
-    enterprise: str,
-    site: str,
+    source: tuple[str, str],
     ts: int,
-    received_ms: int,
+    window: tuple[int, int],
     places: Places = NOWHERE,
 ) -> Reading:
-    """Check one reading; `index` None means the shorthand form, whose ts is already checked."""
+    """Check one reading; `index` None means the shorthand form, whose ts is already checked.
+
+    `source` is (enterprise, site); `window` is (received_ms, oldest_ms).
+    """
+    enterprise, site = source
+    received_ms, oldest_ms = window
     where = "reading" if index is None else f"readings[{index}]"
     if type(item) is not dict:
         raise MessageRejected("bad_field", f"{where}: {describe(item)} is not an object")
@@ -138,6 +157,6 @@ def _reading(
         )
     own_ts = None if index is None else item.get("ts")
     if own_ts is not None:
-        ts = epoch_ms(own_ts, field_path(where, "ts"), received_ms)
+        ts = epoch_ms(own_ts, field_path(where, "ts"), received_ms, oldest_ms=oldest_ms)
     zone, kind = places.get(sensor, _UNKNOWN_PLACE)
     return Reading(enterprise, site, sensor, ts, value, quality, zone, kind)

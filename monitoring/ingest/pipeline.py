@@ -9,6 +9,7 @@ not acknowledged, so the broker keeps it.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -29,7 +30,7 @@ from monitoring.records import (
     Rejection,
     StoredBatch,
 )
-from monitoring.storage.base import RecordStore, StoreRejected, StoreUnavailable
+from monitoring.storage.base import PointsRefused, RecordStore, StoreRejected, StoreUnavailable
 from monitoring.storage.spool.log import Spool
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ SIDE_STORE_RETRY_S = 1.0  # relational store (rejects, permits, status) retry pa
 MAX_PENDING_POINTS = 200_000  # backpressure: the network thread waits above this
 HEARTBEAT_S = 5.0
 PRUNE_INTERVAL_S = 3600.0
+WRITER_RESTART_INITIAL_S = 0.5  # pause before restarting a crashed writer; doubles up to max
+WRITER_RESTART_MAX_S = 30.0
+DAY_MS = 86_400_000
 
 Token = tuple[int, int]  # an MQTT message's (packet id, QoS): what its acknowledgement needs
 Ack = Callable[[list[Token]], None]
@@ -57,6 +61,7 @@ class IntakeCounters:
     rejected_readings: int = 0  # single readings dropped from otherwise valid messages
     spooled: int = 0  # points sent to the spool
     store_errors: int = 0
+    writer_crashes: int = 0
     by_code: dict[str, int] = field(default_factory=dict)
 
 
@@ -105,6 +110,8 @@ class IntakePipeline:
         self.batch_max_messages = batch_max_messages
         self.batch_max_wait_s = batch_max_wait_ms / 1000.0
         self.retention_days = retention_days
+        # The edge refuses readings the store would refuse as beyond retention (`too_old`).
+        self._max_age_ms = retention_days * DAY_MS
         self.worker_id = worker_id
         self.clock = clock
         self.counters = IntakeCounters()
@@ -120,6 +127,12 @@ class IntakePipeline:
         self._last_heartbeat = 0.0
         self._last_prune = 0.0
         self._started_ms = 0
+        self._unfinished: _Batch | None = None  # the batch a crashed writer was committing
+        self._restart_pause = WRITER_RESTART_INITIAL_S
+        self._writer_error = ""
+        self._writer_error_ms = 0
+        self._last_commit_ms = 0
+        self._late_rejects: list[RejectedMessage] = []  # refused in replay, not yet in the log
 
     # -- network thread -------------------------------------------------------------------
 
@@ -130,7 +143,12 @@ class IntakePipeline:
         now_ms = int(self.clock() * 1000) if received_ms is None else received_ms
         try:
             parsed = parse_message(
-                topic, payload, now_ms, root=self.root, locations=self.sensor_locations
+                topic,
+                payload,
+                now_ms,
+                root=self.root,
+                locations=self.sensor_locations,
+                max_age_ms=self._max_age_ms,
             )
         except MessageRejected as exc:
             reject = RejectedMessage.from_raw(topic, payload, exc.rejection, now_ms)
@@ -234,13 +252,42 @@ class IntakePipeline:
     def store_down(self) -> bool:
         return self._store_down
 
+    @property
+    def writer_alive(self) -> bool:
+        """Tell whether the writer thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
     def _run(self) -> None:
+        """Run the writer; a crash is logged, counted, shown in health and restarted."""
         while True:
-            batch = self._take_batch()
+            try:
+                self._write_batches()
+                return
+            except Exception as exc:
+                self.counters.writer_crashes += 1
+                self._writer_error = f"{type(exc).__name__}: {exc}"[:500]
+                self._writer_error_ms = int(self.clock() * 1000)
+                log.exception(
+                    "intake writer crashed (%d so far); restarting in %.1fs",
+                    self.counters.writer_crashes,
+                    self._restart_pause,
+                    extra={"expected": True},  # counted and named in /health
+                )
+                if self._wait_or_stop(self._restart_pause) and not self._unfinished:
+                    return
+                self._restart_pause = min(self._restart_pause * 2, WRITER_RESTART_MAX_S)
+
+    def _write_batches(self) -> None:
+        while True:
+            # A batch a crash interrupted comes first: its messages are still unacknowledged.
+            batch = self._unfinished or self._take_batch()
             if batch is None:
                 return
+            self._unfinished = batch
             if batch.tokens:
                 self._commit(batch)
+            self._unfinished = None
+            self._restart_pause = WRITER_RESTART_INITIAL_S
             self._housekeeping()
 
     def _take_batch(self) -> _Batch | None:
@@ -272,7 +319,7 @@ class IntakePipeline:
         t_start = time.monotonic()
         while True:
             try:
-                self._write_points(batch.readings, batch.presence)
+                refused = self._write_points(batch.readings, batch.presence)
                 break
             except Exception as exc:  # spool full or disk error: keep the batch, retry
                 log.error(
@@ -283,10 +330,12 @@ class IntakePipeline:
                 )
                 if self._wait_or_stop(SIDE_STORE_RETRY_S):
                     return
+        late, self._late_rejects = self._late_rejects, []
+        rejects = late + batch.rejects + refused
         while True:
             try:
                 self.books.record(
-                    batch.rejects,
+                    rejects,
                     batch.permits,
                     batch.statuses,
                     [(e, s, n, ts) for (e, s, n), ts in batch.unregistered.items()],
@@ -310,6 +359,7 @@ class IntakePipeline:
             except Exception:  # one failing listener must not stop intake
                 log.exception("intake listener %r failed", listener)
         self.ack(batch.tokens)
+        self._last_commit_ms = int(self.clock() * 1000)
         with self._cond:
             self._in_flight_points -= batch.points
             self._cond.notify_all()
@@ -331,16 +381,19 @@ class IntakePipeline:
             self._cond.wait(seconds)
             return self._stopping
 
-    def _write_points(self, readings: list[Reading], presence: list[PresenceCount]) -> None:
+    def _write_points(
+        self, readings: list[Reading], presence: list[PresenceCount]
+    ) -> list[RejectedMessage]:
+        """Store or spool a batch; return the reject-log entries of points refused for good."""
         if not readings and not presence:
-            return
+            return []
         spool = self.spool
         if spool is not None and (self._store_down or not spool.is_empty()):
             # Keep order: while anything waits in the spool, new data queues behind it.
             spool.append(readings, presence)
             self.counters.spooled += len(readings) + len(presence)
             self._try_replay(spool)
-            return
+            return []
         try:
             self.store.write(readings, presence)
             self.counters.stored += len(readings) + len(presence)
@@ -354,16 +407,35 @@ class IntakePipeline:
             spool.append(readings, presence)
             self.counters.spooled += len(readings) + len(presence)
         except StoreRejected as exc:
-            # The store refused these points for good (e.g. a field type conflict created
-            # by another writer); keep the reason where an administrator sees it.
-            self.counters.store_errors += 1
+            return self._refused(exc, len(readings) + len(presence))
+        return []
+
+    def _refused(self, exc: StoreRejected, points: int) -> list[RejectedMessage]:
+        """Count points the store refused for good; return their reject-log entries.
+
+        The others of the batch are stored (PointsRefused), or, when the store cannot say
+        which points it refused, the whole batch is counted as refused with the reason.
+        """
+        c = self.counters
+        c.store_errors += 1
+        if not isinstance(exc, PointsRefused):
             log.error(
-                "store rejected a batch of %d points: %s",
-                len(readings) + len(presence),
-                exc,
-                extra={"expected": True},
+                "store rejected a batch of %d points: %s", points, exc, extra={"expected": True}
             )
-            self.books.store_rejected(str(exc), len(readings) + len(presence))
+            self.books.store_rejected(str(exc), points)
+            c.rejected_readings += points
+            c.by_code["store_rejected"] = c.by_code.get("store_rejected", 0) + points
+            return []
+        c.stored += points - len(exc.refused)
+        c.rejected_readings += len(exc.refused)
+        now_ms = int(self.clock() * 1000)
+        rejects = []
+        for point, reason in exc.refused:
+            reject = _store_reject(self.root, point, reason, now_ms)
+            c.by_code[reject.code] = c.by_code.get(reject.code, 0) + 1
+            rejects.append(reject)
+        log.warning("store refused %d of %d points: %s", len(exc.refused), points, exc)
+        return rejects
 
     def _try_replay(self, spool: Spool) -> None:
         now = time.monotonic()
@@ -379,8 +451,13 @@ class IntakePipeline:
             nonlocal replayed
             if replayed >= REPLAY_MAX_POINTS_PER_CYCLE:
                 raise _ReplayPause  # before writing, so the spool keeps exactly the rest
-            self.store.write(readings, presence)
             replayed += len(readings) + len(presence)
+            try:
+                self.store.write(readings, presence)
+            except StoreRejected as exc:
+                # Refused for good: moved to the reject log, never left to block the spool.
+                self._late_rejects += self._refused(exc, len(readings) + len(presence))
+                return
             self.counters.stored += len(readings) + len(presence)
 
         try:
@@ -402,6 +479,13 @@ class IntakePipeline:
         now = time.monotonic()
         if self.spool is not None and not self.spool.is_empty():
             self._try_replay(self.spool)
+        if self._late_rejects:
+            late, self._late_rejects = self._late_rejects, []
+            try:
+                self.books.record(late, [], [], [])
+            except Exception as exc:  # the database may be down; keep them for later
+                log.warning("refused points not yet in the reject log: %s", exc)
+                self._late_rejects = late + self._late_rejects
         if now - self._last_heartbeat >= HEARTBEAT_S:
             self._last_heartbeat = now
             try:
@@ -431,9 +515,20 @@ class IntakePipeline:
             "store_errors": c.store_errors,
             "store_available": not self._store_down,
             "rejected_by_code": dict(c.by_code),
+            "writer_alive": self.writer_alive,
+            "writer_crashes": c.writer_crashes,
+            "writer_error": self._writer_error,
+            "writer_error_ms": self._writer_error_ms,
+            "last_commit_ms": self._last_commit_ms,
+            "oldest_unacked_age_s": self._oldest_unacked_age_s(),
         }
         state.update(self.status_extra())
         return state
+
+    def _oldest_unacked_age_s(self) -> float:
+        """Return how long the oldest message not yet acknowledged has waited (0 if none)."""
+        oldest = self._unfinished or (self._batch if self._batch.tokens else None)
+        return round(time.monotonic() - oldest.first_ms, 1) if oldest is not None else 0.0
 
 
 class _ReplayPause(Exception):
@@ -454,4 +549,23 @@ def _partial_reject(
     first = rejections[0]
     return RejectedMessage.from_raw(
         topic, payload, type(first)(first.code, f"some readings dropped: {detail}"), now_ms
+    )
+
+
+def _store_reject(
+    root: str, point: Reading | PresenceCount, reason: str, now_ms: int
+) -> RejectedMessage:
+    """Return the reject-log entry of one point the store refused for good."""
+    code = "too_old" if "beyond retention" in reason else "store_rejected"
+    if isinstance(point, Reading):
+        topic = f"{root}/{point.enterprise}/{point.site}/telemetry"
+        body = {"sensor": point.sensor, "ts": point.ts_ms, "value": point.value}
+        who = f"sensor {point.sensor}"
+    else:
+        topic = f"{root}/{point.enterprise}/{point.site}/presence"
+        body = {"camera": point.camera, "ts": point.ts_ms, "people": point.people}
+        who = f"camera {point.camera}"
+    detail = f"{who} at {point.ts_ms} (gateway {point.enterprise}/{point.site}): store refused it: {reason}"
+    return RejectedMessage.from_raw(
+        topic, json.dumps(body).encode(), Rejection(code, detail), now_ms
     )

@@ -17,6 +17,15 @@ class StoreRejected(Exception):
     """The store refused a request for good (4xx); retrying the same request will not help."""
 
 
+class PointsRefused(StoreRejected):
+    """Some points were refused for good, each with its reason; every other point is stored."""
+
+    def __init__(self, refused: Sequence[tuple[Reading | PresenceCount, str]]) -> None:
+        self.refused = list(refused)
+        first = self.refused[0][1] if self.refused else ""
+        super().__init__(f"{len(self.refused)} point(s) refused, the rest stored: {first}")
+
+
 @dataclass(frozen=True, slots=True)
 class LatestReading:
     """The newest stored value of one sensor."""
@@ -59,7 +68,11 @@ class RecordStore(Protocol):
         """Tell whether the store answers now."""
 
     def write(self, readings: Sequence[Reading], presence: Sequence[PresenceCount]) -> None:
-        """Store a batch durably; raise StoreUnavailable when it may succeed later."""
+        """Store a batch durably; raise StoreUnavailable when it may succeed later.
+
+        A point refused for good costs only itself: the others are stored and PointsRefused
+        names the refused ones with their reasons.
+        """
 
     def latest_readings(self, enterprise: str, site: str) -> list[LatestReading]:
         """Return the newest value of every sensor of a site."""

@@ -24,6 +24,7 @@ from monitoring.records import ID_PATTERN, PresenceCount, Reading
 from monitoring.storage.base import (
     LatestPresence,
     LatestReading,
+    PointsRefused,
     SeriesPoint,
     StoreRejected,
     StoreUnavailable,
@@ -75,8 +76,11 @@ _COUNT_READINGS_Q = {
 }
 
 
-class PointRefused(StoreRejected, ValueError):
-    """Points that cannot be written safely (e.g. a newline in a tag); the rest were stored."""
+class PointRefused(PointsRefused, ValueError):
+    """Points refused for good (unsafe text, beyond retention, type conflict); the rest stored."""
+
+
+Refused = list[tuple[Reading | PresenceCount, str]]  # each refused point and why
 
 
 class InfluxStore:
@@ -144,47 +148,100 @@ class InfluxStore:
     # -- writes ----------------------------------------------------------------------------
 
     def write(self, readings: Sequence[Reading], presence: Sequence[PresenceCount]) -> None:
-        """Store a batch; raise StoreUnavailable when it may succeed later, StoreRejected not."""
-        if len(readings) + len(presence) <= WRITE_BATCH_POINTS:
-            lines, refused = _encode_all(readings, presence)
-            with self._write_lock:
-                if lines:
-                    self._post_write("\n".join(lines).encode())
-        else:
-            with self._write_lock:
+        """Store a batch; raise StoreUnavailable when it may succeed later.
+
+        A point refused for good (older than the retention policy, a field type conflict,
+        unsafe text) costs only itself: every other point is stored, then PointsRefused
+        names each refused point with its reason.
+        """
+        with self._write_lock:
+            if len(readings) + len(presence) <= WRITE_BATCH_POINTS:
+                refused = self._write_chunk(readings, presence)
+            else:
                 refused = self._write_overlapped(readings, presence)
         if refused:
-            raise PointRefused(f"{len(refused)} point(s) refused, the rest stored: {refused[0]}")
+            raise PointRefused(refused)
+
+    def _write_chunk(
+        self, readings: Sequence[Reading], presence: Sequence[PresenceCount]
+    ) -> Refused:
+        """POST one chunk; on a refusal, find the refused points and store the others."""
+        lines, refused = _encode_all(readings, presence)
+        if lines:
+            try:
+                self._post_write("\n".join(lines).encode())
+            except StoreRejected as exc:
+                refused += self._isolate(readings, presence, str(exc))
+        return refused
 
     def _write_overlapped(
         self, readings: Sequence[Reading], presence: Sequence[PresenceCount]
-    ) -> list[str]:
+    ) -> Refused:
         """POST a large batch in chunks, encoding the next chunk while InfluxDB takes one.
 
         Encoding is Python work and the write is InfluxDB's (on another core): overlapping
         them nearly halves the time of a large batch. One POST is in flight at a time;
-        InfluxDB 1.6 answers 500 under concurrent writes (NOTES.md).
+        InfluxDB 1.6 answers 500 under concurrent writes (NOTES.md). A refused chunk never
+        ends the batch: InfluxDB 1.6 stores the other points of a "partial write", and the
+        later chunks are sent all the same.
         """
         if self._poster is None:
             self._poster = ThreadPoolExecutor(1, thread_name_prefix="influx-write")
-        refused: list[str] = []
+        refused: Refused = []
         in_flight: Future | None = None
+        in_flight_chunk: tuple[Sequence[Reading], Sequence[PresenceCount]] = ((), ())
         try:
-            for chunk_readings, chunk_presence in _chunks(readings, presence, WRITE_BATCH_POINTS):
-                lines, bad = _encode_all(chunk_readings, chunk_presence)
+            for chunk in _chunks(readings, presence, WRITE_BATCH_POINTS):
+                lines, bad = _encode_all(*chunk)
                 refused += bad
                 if not lines:
                     continue
                 body = "\n".join(lines).encode()
                 if in_flight is not None:
-                    in_flight.result()  # StoreUnavailable / StoreRejected end the batch here
-                in_flight = self._poster.submit(self._post_write, body)
+                    refused += self._outcome(in_flight, in_flight_chunk)
+                in_flight, in_flight_chunk = self._poster.submit(self._post_write, body), chunk
             if in_flight is not None:
-                in_flight.result()
+                refused += self._outcome(in_flight, in_flight_chunk)
         finally:
             if in_flight is not None and not in_flight.done():
-                # Leaving early (an error): never return while a POST of this batch runs.
+                # Leaving early (StoreUnavailable): never return while a POST of it runs.
                 wait_quietly(in_flight)
+        return refused
+
+    def _outcome(
+        self, posted: Future, chunk: tuple[Sequence[Reading], Sequence[PresenceCount]]
+    ) -> Refused:
+        """Wait for a chunk's POST; return its refused points (StoreUnavailable ends the batch)."""
+        try:
+            posted.result()
+        except StoreRejected as exc:
+            return self._isolate(chunk[0], chunk[1], str(exc))
+        return []
+
+    def _isolate(
+        self, readings: Sequence[Reading], presence: Sequence[PresenceCount], reason: str
+    ) -> Refused:
+        """Find the points of a refused POST by halving it; every other point gets stored.
+
+        Rare path. Writing a point twice stores it once, so re-sending the halves that
+        InfluxDB had partly written already is harmless.
+        """
+        points: list[Reading | PresenceCount] = [*readings, *presence]
+        if len(points) == 1:
+            return [(points[0], reason)]
+        refused: Refused = []
+        middle = len(points) // 2
+        for part in (points[:middle], points[middle:]):
+            part_readings = [p for p in part if isinstance(p, Reading)]
+            part_presence = [p for p in part if isinstance(p, PresenceCount)]
+            lines, bad = _encode_all(part_readings, part_presence)
+            refused += bad
+            if not lines:
+                continue
+            try:
+                self._post_write("\n".join(lines).encode())
+            except StoreRejected as exc:
+                refused += self._isolate(part_readings, part_presence, str(exc))
         return refused
 
     def _post_write(self, body: bytes) -> None:
@@ -212,6 +269,10 @@ class InfluxStore:
                     created_database = True
                     self._create_database()
                     continue
+                if r.status_code in (401, 403):
+                    # Wrong credentials refuse every point alike: a fault to fix, not data
+                    # to drop, so the batch waits (spooled) until the settings are right.
+                    raise StoreUnavailable(f"InfluxDB refused our credentials ({r.status_code})")
                 if r.status_code < 500 and r.status_code != 429:
                     raise StoreRejected(f"InfluxDB refused the write ({r.status_code}): {text}")
                 problem = f"HTTP {r.status_code}: {text}"
@@ -393,25 +454,25 @@ def wait_quietly(future: Future) -> None:
 
 def _encode_all(
     readings: Sequence[Reading], presence: Sequence[PresenceCount]
-) -> tuple[list[str], list[str]]:
-    """Return (lines, reasons): every point that encodes safely, and why the others did not."""
+) -> tuple[list[str], Refused]:
+    """Return (lines, refused): every point that encodes safely, and the others with why."""
     try:
         return encode_readings(readings) + encode_presence(presence), []
     except ValueError:
         pass
     # Rare path: find the refused points one by one so that the others are still stored.
     lines: list[str] = []
-    refused: list[str] = []
+    refused: Refused = []
     for reading in readings:
         try:
             lines.extend(encode_readings([reading]))
         except ValueError as exc:
-            refused.append(str(exc))
+            refused.append((reading, str(exc)))
     for count in presence:
         try:
             lines.extend(encode_presence([count]))
         except ValueError as exc:
-            refused.append(str(exc))
+            refused.append((count, str(exc)))
     return lines, refused
 
 

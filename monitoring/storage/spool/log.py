@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from monitoring.records import PresenceCount, Reading
-from monitoring.storage.spool.frames import decode_payload, encode_frame, read_frame
+from monitoring.storage.spool.frames import Frame, decode_payload, encode_frame, read_frame
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,7 @@ SEGMENT_BYTES = 16 * 1024 * 1024  # a segment rolls over past this size
 MIN_SEGMENTS = 4  # a small spool still has several segments, so draining frees space early
 SEGMENT_SUFFIX = ".seg"
 CURSOR_FILE = "cursor"
+QUARANTINE_DIR = "quarantine"  # unreadable frames, each with a `.reason` file
 LOCK_FILE = "lock"
 
 Write = Callable[[list[Reading], list[PresenceCount]], None]
@@ -77,6 +78,7 @@ class Spool:
         self._active_seq: int | None = None  # the segment appends go to
         self._active_fd: int | None = None
         self._lock_fd: int | None = None
+        self.quarantined_points = 0  # points of unreadable frames moved aside
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -246,16 +248,24 @@ class Spool:
                 if frame is None:
                     self._drop_damaged(cursor.seq, offset, len(readings) + len(presence))
                     break
-                reading_rows, presence_rows = decode_payload(frame.payload)
                 take = min(max_points - len(readings) - len(presence), frame.points - skip)
-                # A frame's points are its readings, then its presence counts.
-                taken_readings = reading_rows[skip : skip + take]
-                first_presence = max(0, skip - len(reading_rows))
-                taken_presence = presence_rows[
-                    first_presence : first_presence + take - len(taken_readings)
-                ]
-                readings.extend(Reading(*row) for row in taken_readings)
-                presence.extend(PresenceCount(*row) for row in taken_presence)
+                try:
+                    reading_rows, presence_rows = decode_payload(frame.payload)
+                    # A frame's points are its readings, then its presence counts.
+                    taken_readings = reading_rows[skip : skip + take]
+                    first_presence = max(0, skip - len(reading_rows))
+                    taken_presence = presence_rows[
+                        first_presence : first_presence + take - len(taken_readings)
+                    ]
+                    new_readings = [Reading(*row) for row in taken_readings]
+                    new_presence = [PresenceCount(*row) for row in taken_presence]
+                except Exception as exc:  # intact (CRC) but unreadable: never block replay
+                    if readings or presence:
+                        break  # hand over what was read; the bad frame comes first next time
+                    self._quarantine(frame, cursor.seq, skip, exc)
+                    return self._next_batch(max_points)
+                readings.extend(new_readings)
+                presence.extend(new_presence)
                 if skip + take < frame.points:
                     end = _Cursor(cursor.seq, offset, skip + take)
                     break
@@ -286,6 +296,28 @@ class Spool:
             self._close_active()
         del self._segments[seq]
         self._path(seq).unlink(missing_ok=True)
+
+    def _quarantine(self, frame: Frame, seq: int, skip: int, exc: Exception) -> None:
+        """Move an unreadable frame aside with its reason, and step the cursor past it."""
+        folder = self.directory / QUARANTINE_DIR
+        folder.mkdir(exist_ok=True)
+        name = f"{seq:012d}-{frame.offset:012d}"
+        reason = f"{type(exc).__name__}: {exc}"[:1000]
+        (folder / f"{name}.frame").write_bytes(frame.payload)
+        (folder / f"{name}.reason").write_text(
+            f"{frame.points - skip} points of spool segment {seq} at byte {frame.offset} "
+            f"could not be decoded: {reason}\n"
+        )
+        self.quarantined_points += frame.points - skip
+        log.error(
+            "spool frame at %s byte %d is unreadable (%s): %d points moved to %s",
+            self._path(seq),
+            frame.offset,
+            reason,
+            frame.points - skip,
+            folder,
+        )
+        self._advance(_Cursor(seq, frame.end), frame.points - skip)
 
     def _drop_damaged(self, seq: int, offset: int, still_written: int) -> None:
         # Verified at start() or written by us: only the disk can have damaged it since.
