@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from monitoring.edge.envelope import decode_text, load_object
 from monitoring.edge.fast import MAX_FUTURE_MS, MIN_TS_MS, fast_telemetry
+from monitoring.edge.parse import parse_message
 from monitoring.edge.telemetry import parse_telemetry
 from monitoring.records import MessageRejected, Reading
 
@@ -100,3 +102,94 @@ def test_fast_path_agrees_with_the_full_parser(doc):
         raise AssertionError(f"fast path accepted what the full parser rejects: {exc}") from None
     assert answer == expected
     assert [type(r.value) for r in answer.records] == [float] * len(answer.records)
+
+
+# -- readings older than the store keeps (issue 9, case 2) ---------------------------------
+
+MAX_AGE_MS = 30 * 86_400_000  # the store's retention
+OLDEST = NOW - MAX_AGE_MS
+TOPIC = "hazmon/e1/s1/telemetry"
+
+
+def both_ways(payload: bytes):
+    """Return (fast path, full parser, parse_message) answers under the retention window."""
+    doc = load_object(decode_text(payload))
+    return (
+        fast_telemetry(payload, "e1", "s1", NOW, PLACES, OLDEST),
+        parse_telemetry(doc, "e1", "s1", NOW, PLACES, OLDEST),
+        parse_message(TOPIC, payload, NOW, locations=lambda e, s: PLACES, max_age_ms=MAX_AGE_MS),
+    )
+
+
+def test_a_too_old_reading_in_a_common_batch_is_refused_alone_as_too_old():
+    payload = json.dumps(
+        {
+            "ts": NOW - 1000,
+            "readings": [
+                {"sensor": "NH3-01", "value": 1},
+                {"sensor": "PT-1", "value": 2, "ts": OLDEST - 1},  # one ms too old
+                {"sensor": "X9", "value": 3, "ts": NOW - 2000},
+            ],
+        }
+    ).encode()
+    assert fast(payload) is not None  # without a window the fast path would keep all three
+    quick, full, parsed = both_ways(payload)
+    assert quick is None  # the fast path never keeps it: the full parser explains the refusal
+    assert full == parsed
+    assert parsed.records == (
+        Reading("e1", "s1", "NH3-01", NOW - 1000, 1.0, "good", "Z1", "nh3"),
+        Reading("e1", "s1", "X9", NOW - 2000, 3.0, "good", "unknown", "unknown"),
+    )
+    [rejection] = parsed.partial_rejections
+    assert rejection.code == "too_old"
+    assert rejection.detail.startswith("readings[1].ts: ")
+    assert "30.0 days" in rejection.detail
+
+
+def test_a_too_old_message_ts_refuses_the_message_as_too_old_both_ways():
+    payload = json.dumps(
+        {"ts": OLDEST - 1, "readings": [{"sensor": "NH3-01", "value": 1}]}
+    ).encode()
+    assert fast_telemetry(payload, "e1", "s1", NOW, PLACES, OLDEST) is None
+    for parse_it in (
+        lambda: parse_telemetry(load_object(decode_text(payload)), "e1", "s1", NOW, PLACES, OLDEST),
+        lambda: parse_message(TOPIC, payload, NOW, max_age_ms=MAX_AGE_MS),
+    ):
+        with pytest.raises(MessageRejected) as caught:
+            parse_it()
+        assert caught.value.code == "too_old"
+
+
+def test_a_reading_exactly_at_the_retention_boundary_is_kept_by_the_fast_path():
+    payload = json.dumps(
+        {
+            "ts": OLDEST,
+            "readings": [
+                {"sensor": "NH3-01", "value": 1},
+                {"sensor": "PT-1", "value": 2, "ts": OLDEST},
+            ],
+        }
+    ).encode()
+    quick, full, parsed = both_ways(payload)
+    assert quick is not None
+    assert quick == full == parsed
+    assert [r.ts_ms for r in parsed.records] == [OLDEST, OLDEST]
+    assert parsed.partial_rejections == ()
+
+
+@settings(max_examples=400, deadline=None)
+@given(doc=batch, max_age_ms=st.integers(0, 2 * (NOW - MIN_TS_MS)))
+def test_fast_path_agrees_with_the_full_parser_under_a_retention_window(doc, max_age_ms):
+    payload = json.dumps(doc).encode()
+    oldest = max(MIN_TS_MS, NOW - max_age_ms)
+    answer = fast_telemetry(payload, "e1", "s1", NOW, PLACES, oldest)
+    if answer is None:
+        return
+    try:
+        expected = parse_telemetry(
+            load_object(decode_text(payload)), "e1", "s1", NOW, PLACES, oldest
+        )
+    except MessageRejected as exc:
+        raise AssertionError(f"fast path accepted what the full parser rejects: {exc}") from None
+    assert answer == expected
+    assert all(r.ts_ms >= oldest for r in answer.records)

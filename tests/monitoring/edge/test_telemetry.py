@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
-from monitoring.edge.fast import MAX_FUTURE_MS
-from monitoring.records import UNKNOWN, Reading
+from monitoring.edge.fast import MAX_FUTURE_MS, MIN_TS_MS
+from monitoring.records import UNKNOWN, MessageRejected, Reading
 from tests.monitoring.edge.support import NOW, good_and, parse, rejected
 
 # -- telemetry -----------------------------------------------------------------------------
@@ -176,3 +178,67 @@ def test_every_reading_is_accounted_for_in_a_large_mixed_message():
     parsed = parse("telemetry", {"readings": readings})
     assert len(parsed.records) == 200
     assert len(parsed.partial_rejections) == 100
+
+
+# -- readings older than the store keeps (issue 9, case 2) ---------------------------------
+
+DAY_MS = 86_400_000
+MAX_AGE_MS = 7 * DAY_MS  # the store's retention
+OLDEST = NOW - MAX_AGE_MS
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+@pytest.mark.parametrize(
+    "old",
+    [
+        pytest.param({"value": 1, "ts": OLDEST - 1}, id="int-ts"),
+        pytest.param({"value": 1, "ts": iso(OLDEST - 1)}, id="rfc3339-ts"),
+        pytest.param({"value": 1, "ts": OLDEST - DAY_MS, "quality": "bad"}, id="with-quality"),
+    ],
+)
+def test_a_reading_older_than_retention_is_refused_alone_as_too_old(old):
+    parsed = parse("telemetry", good_and(old), max_age_ms=MAX_AGE_MS)
+    assert [(r.sensor, r.ts_ms) for r in parsed.records] == [("A", NOW), ("C", NOW)]
+    [rejection] = parsed.partial_rejections
+    assert rejection.code == "too_old"
+    assert rejection.detail.startswith("readings[1].ts: ")
+    assert "older than the store keeps" in rejection.detail
+
+
+def test_a_too_old_shorthand_reading_refuses_the_message_as_too_old():
+    with pytest.raises(MessageRejected) as caught:
+        parse("telemetry", {"ts": OLDEST - 1, "sensor": "A", "value": 1}, max_age_ms=MAX_AGE_MS)
+    assert caught.value.code == "too_old"
+    assert caught.value.detail.startswith("ts: ")
+
+
+@pytest.mark.parametrize("ts", [OLDEST, iso(OLDEST)], ids=["int", "rfc3339"])
+def test_a_reading_exactly_at_the_retention_boundary_is_kept(ts):
+    parsed = parse("telemetry", good_and({"value": 1, "ts": ts}), max_age_ms=MAX_AGE_MS)
+    assert [(r.sensor, r.ts_ms) for r in parsed.records] == [("A", NOW), ("B", OLDEST), ("C", NOW)]
+    assert parsed.partial_rejections == ()
+    shorthand = parse("telemetry", {"ts": ts, "sensor": "A", "value": 1}, max_age_ms=MAX_AGE_MS)
+    assert [r.ts_ms for r in shorthand.records] == [OLDEST]
+
+
+def test_without_a_retention_window_old_readings_are_kept():
+    two_years = NOW - 730 * DAY_MS
+    message = good_and({"value": 1, "ts": two_years})
+    for parsed in (parse("telemetry", message), parse("telemetry", message, max_age_ms=None)):
+        assert [(r.sensor, r.ts_ms) for r in parsed.records] == [
+            ("A", NOW),
+            ("B", two_years),
+            ("C", NOW),
+        ]
+        assert parsed.partial_rejections == ()
+
+
+def test_a_window_reaching_before_2000_still_refuses_what_is_before_2000_as_bad_timestamp():
+    parsed = parse(
+        "telemetry", good_and({"value": 1, "ts": MIN_TS_MS - 1}), max_age_ms=100 * 365 * DAY_MS
+    )
+    assert [r.sensor for r in parsed.records] == ["A", "C"]
+    assert parsed.partial_rejections[0].code == "bad_timestamp"

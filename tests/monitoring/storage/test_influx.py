@@ -11,7 +11,7 @@ import requests
 
 from monitoring.records import PresenceCount, Reading
 from monitoring.storage import influx
-from monitoring.storage.base import StoreRejected, StoreUnavailable
+from monitoring.storage.base import PointsRefused, StoreRejected, StoreUnavailable
 from monitoring.storage.influx import InfluxStore
 from tests.services import free_port, wait_for
 
@@ -510,3 +510,61 @@ def test_write_throughput_of_100k_readings_in_one_call(store):
     print(f"InfluxStore.write: 100,000 readings in {elapsed:.2f}s = {rate:,.0f} points/s")
     assert store.count_readings() == 100_000
     assert rate > 10_000  # a sanity floor, not the benchmark
+
+
+# -- points beyond the retention policy (issue 9, case 1) ----------------------------------
+
+DAY_MS = 86_400_000
+
+
+def stored_reading_values(server, db: str) -> dict[int, int]:
+    """Return {value: time} of every stored reading (each test reading has its own value)."""
+    found: dict[int, int] = {}
+    for row in rows(server, db, 'SELECT "value" FROM "reading"'):
+        assert int(row["value"]) not in found, f"value {row['value']} stored twice"
+        found[int(row["value"])] = row["time"]
+    return found
+
+
+def stored_presence_people(server, db: str) -> dict[int, int]:
+    """Return {people: time} of every stored presence count (each has its own people)."""
+    return {row["people"]: row["time"] for row in rows(server, db, 'SELECT * FROM "presence"')}
+
+
+@pytest.mark.parametrize(
+    ("total", "old_slots", "old_cameras"),
+    [
+        pytest.param(6_000, (0, 1_234, 4_999), (), id="three-old-in-the-first-chunk"),
+        pytest.param(12_000, (0, 4_999, 5_000, 11_999), (3,), id="old-in-every-chunk"),
+    ],
+)
+def test_points_beyond_retention_cost_only_themselves_in_a_multi_chunk_write(
+    influxdb, influx_db_name, total, old_slots, old_cameras
+):
+    store = InfluxStore(influxdb.url, influx_db_name, retention_days=1)
+    store.start()
+    now = int(time.time() * 1000)
+    fresh0, old0 = now - 10 * 60_000, now - 2 * DAY_MS  # InfluxDB keeps 24 h, refuses 48 h
+    batch = [
+        reading(ts_ms=(old0 if i in old_slots else fresh0) + i, value=float(i))
+        for i in range(total)
+    ]
+    counts = [
+        presence(camera=f"CAM-{k}", ts_ms=(old0 if k in old_cameras else fresh0) + k, people=k)
+        for k in range(10)
+    ]
+    assert total > influx.WRITE_BATCH_POINTS  # more than one chunk
+    with pytest.raises(PointsRefused) as caught:
+        store.write(batch, counts)
+    store.close()
+    refused = caught.value.refused
+    expected = [batch[i] for i in old_slots] + [counts[k] for k in old_cameras]
+    assert sorted(map(repr, (point for point, _ in refused))) == sorted(map(repr, expected))
+    assert len(refused) == len(expected)  # each named once
+    assert all("beyond retention policy" in reason for _, reason in refused), refused
+    stored = stored_reading_values(influxdb, influx_db_name)
+    assert len(stored) == total - len(old_slots)
+    assert stored == {i: fresh0 + i for i in range(total) if i not in old_slots}
+    assert stored_presence_people(influxdb, influx_db_name) == {
+        k: fresh0 + k for k in range(10) if k not in old_cameras
+    }

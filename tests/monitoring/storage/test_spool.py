@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import threading
 import tracemalloc
+import zlib
 from pathlib import Path
 
 import pytest
@@ -396,4 +398,82 @@ def test_sigkill_during_appends_loses_no_acknowledged_batch(spool_dir):
     batches = len(store.readings) // 100
     assert batches >= acknowledged + 1  # every acknowledged batch, maybe one more
     assert store.readings == readings(batches * 100)
+    s.close()
+
+
+# -- intact but unreadable frames (issue 9, case 3) ----------------------------------------
+
+UNREADABLE = {
+    "not-zlib": b"\x00 these bytes were never compressed",
+    "not-json": zlib.compress(b"[[not json"),
+    "wrong-row-shape": zlib.compress(json.dumps([[["ty-fert", "main", "X"]], []]).encode()),
+}
+
+
+def intact_frame(payload: bytes, points: int) -> bytes:
+    """Return a frame whose checksum is right but whose payload is `payload` as given."""
+    crc = zlib.crc32(payload, zlib.crc32(frames.COUNTS.pack(len(payload), points)))
+    return frames.HEADER.pack(frames.MAGIC, len(payload), points, crc) + payload
+
+
+@pytest.mark.parametrize("payload", UNREADABLE.values(), ids=UNREADABLE.keys())
+@pytest.mark.parametrize("position", ["first", "middle", "last"])
+def test_an_intact_but_unreadable_frame_is_quarantined_and_replay_goes_on(
+    spool_dir, monkeypatch, caplog, payload, position
+):
+    s = Spool(spool_dir)
+    s.start()
+    before = [readings(10, 0)] if position != "first" else []
+    after = [readings(10, 100), readings(5, 200)] if position != "last" else []
+    for batch in before:
+        s.append(batch, counts(2, len(batch)))
+    with monkeypatch.context() as m:
+        m.setattr(spool_module, "encode_frame", lambda r, p: intact_frame(payload, 7))
+        s.append(readings(7, 50), [])  # what the bad frame claims to hold
+    for batch in after:
+        s.append(batch, [])
+    assert s.pending_points() == sum(map(len, before + after)) + 2 * len(before) + 7
+
+    store = Recorder()
+    written = s.replay(store, max_points=100)
+    assert store.readings == [r for batch in before + after for r in batch]
+    assert store.presence == (counts(2, 10) if before else [])
+    assert written == len(store.readings) + len(store.presence)
+    assert s.is_empty() and s.pending_points() == 0
+    assert s.quarantined_points == 7
+    quarantined = sorted(p.name for p in (spool_dir / spool_module.QUARANTINE_DIR).iterdir())
+    assert len(quarantined) == 2
+    frame_file, reason_file = (spool_dir / spool_module.QUARANTINE_DIR / n for n in quarantined)
+    assert frame_file.suffix == ".frame" and reason_file.suffix == ".reason"
+    assert frame_file.read_bytes() == payload  # kept as it was, for a person to look at
+    reason = reason_file.read_text()
+    assert reason.startswith("7 points of spool segment") and "could not be decoded" in reason
+    assert "unreadable" in caplog.text
+
+    s.append(readings(3, 300), [])  # appends go on after a quarantine, even of the last frame
+    assert s.replay(store) == 3 and store.readings[-3:] == readings(3, 300)
+    s.close()
+    again = Spool(spool_dir)  # a restart neither replays nor loses the quarantined frame
+    again.start()
+    assert again.is_empty() and again.replay(Recorder()) == 0
+    assert len(list((spool_dir / spool_module.QUARANTINE_DIR).iterdir())) == 2
+    again.close()
+
+
+def test_a_frame_that_fails_mid_batch_is_handed_over_after_the_good_frames_before_it(
+    spool_dir, monkeypatch
+):
+    s = Spool(spool_dir)
+    s.start()
+    s.append(readings(4, 0), [])
+    with monkeypatch.context() as m:
+        m.setattr(spool_module, "encode_frame", lambda r, p: intact_frame(b"junk", 3))
+        s.append(readings(3, 10), [])
+    s.append(readings(4, 20), [])
+    store = Recorder()
+    assert s.replay(store, max_points=1000) == 8
+    # The good frame before the bad one is a batch of its own; nothing is merged or lost.
+    assert store.batch_sizes == [4, 4]
+    assert store.readings == readings(4, 0) + readings(4, 20)
+    assert s.quarantined_points == 3
     s.close()
