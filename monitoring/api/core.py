@@ -220,6 +220,12 @@ def _writer_problems(states: list[dict], now_ms: int) -> list[str]:
                 f"{who}: intake writer crashed {s.get('writer_crashes', 0)} time(s), "
                 f"last: {s.get('writer_error', '')}"
             )
+        quarantined = int(s.get("quarantined_points", 0) or 0)
+        if quarantined:
+            problems.append(
+                f"{who}: {quarantined} spooled points could not be read and were moved to "
+                "spool/quarantine/ (see the log)"
+            )
         age = float(s.get("oldest_unacked_age_s", 0.0) or 0.0)
         if age > STUCK_AFTER_S:
             problems.append(

@@ -512,6 +512,8 @@ class IntakePipeline:
             "rejected_readings": c.rejected_readings,
             "pending": self.pending_points,
             "spooled": c.spooled,
+            # Points of spool frames that could not be read, moved to spool/quarantine/.
+            "quarantined_points": self.spool.quarantined_points if self.spool else 0,
             "store_errors": c.store_errors,
             "store_available": not self._store_down,
             "rejected_by_code": dict(c.by_code),

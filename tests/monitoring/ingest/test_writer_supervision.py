@@ -96,3 +96,13 @@ def test_a_dead_writer_makes_health_degraded():
     health = health_of(p)
     assert health["status"] != "ok"
     assert any("writer is not running" in x for x in health["problems"]), health["problems"]
+
+
+def test_quarantined_spool_points_make_health_degraded():
+    store, acked = RecordingStore(), []
+    p = make_pipeline(store, acked)
+    p.spool = SimpleNamespace(quarantined_points=7, pending_points=lambda: 0)  # type: ignore[assignment]
+    health = health_of(p)
+    assert p.status()["quarantined_points"] == 7
+    assert health["status"] != "ok"
+    assert any("7 spooled points could not be read" in x for x in health["problems"])
