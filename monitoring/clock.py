@@ -6,10 +6,14 @@ timezone, never the server's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 WALL_CLOCK_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# What the books and the pipeline are given to read the time: seconds, like time.time.
+Clock = Callable[[], float]
 
 
 def iso_utc(ts_ms: int) -> str:

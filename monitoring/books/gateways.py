@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from monitoring.clock import Clock
 from monitoring.db.database import Database, upsert
 from monitoring.db.rows import replace_row
 from monitoring.db.schema import gateway_status_table
 from monitoring.records import GatewayStatus
-
-Clock = Callable[[], float]
 
 
 class GatewayBook:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import fields
 
 import sqlalchemy as sa
 
+from monitoring.clock import Clock
 from monitoring.db.database import Database, clean_text, upsert
 from monitoring.db.rows import replace_row
 from monitoring.db.schema import (
@@ -29,7 +30,6 @@ from monitoring.records import Permit
 
 MAX_NOTE_CHARS = 1000
 
-Clock = Callable[[], float]
 _PERMIT_FIELDS = tuple(f.name for f in fields(Permit))
 PermitKey = tuple[str, str, str]  # (enterprise, site, permit)
 

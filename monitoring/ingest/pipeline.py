@@ -19,6 +19,7 @@ from operator import attrgetter
 
 from monitoring.books.intake import IntakeBooks
 from monitoring.books.rejects import RejectedMessage
+from monitoring.clock import Clock
 from monitoring.edge.parse import parse_message
 from monitoring.records import (
     UNKNOWN,
@@ -48,7 +49,6 @@ DAY_MS = 86_400_000
 
 Token = tuple[int, int]  # an MQTT message's (packet id, QoS): what its acknowledgement needs
 Ack = Callable[[list[Token]], None]
-Clock = Callable[[], float]
 
 
 @dataclass
