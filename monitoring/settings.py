@@ -61,6 +61,7 @@ class Settings:
     secure_cookies: bool = False  # set when the web app is served over HTTPS
     retention_days: int = 90
     spool_max_mb: int = 1024
+    journal_max_mb: int = 256
     batch_max_points: int = 5000
     batch_max_wait_ms: int = 50
     log_level: str = "INFO"
@@ -73,6 +74,11 @@ class Settings:
     @property
     def spool_dir(self) -> Path:
         return self.data_dir / "spool"
+
+    @property
+    def journal_dir(self) -> Path:
+        """Return where records wait on disk while the relational store is down."""
+        return self.data_dir / "journal"
 
     @property
     def embedded_store_path(self) -> Path:
@@ -108,6 +114,10 @@ OPTIONS: dict[str, tuple[Callable[[str], object], str]] = {
     "secret_key": (str, "key signing web session cookies (default: generated in data_dir)"),
     "retention_days": (int, "days of readings kept (>= 30; default 90)"),
     "spool_max_mb": (int, "on-disk spool bound while InfluxDB is down (MB)"),
+    "journal_max_mb": (
+        int,
+        "bound of each on-disk journal kept while the relational store is down (MB)",
+    ),
     "batch_max_points": (int, "points per store write"),
     "batch_max_wait_ms": (int, "longest wait before a partial batch is written"),
     "log_level": (str, "DEBUG, INFO, WARNING or ERROR"),
@@ -308,6 +318,8 @@ def _validate(s: Settings, problems: list[str]) -> None:
         )
     if s.spool_max_mb < 1:
         problems.append("spool_max_mb: must be at least 1")
+    if s.journal_max_mb < 1:
+        problems.append("journal_max_mb: must be at least 1")
     if not 100 <= s.batch_max_points <= 50000:
         problems.append("batch_max_points: must be 100..50000")
     if not 5 <= s.batch_max_wait_ms <= 10000:

@@ -18,6 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from monitoring.alarms.book import AlarmBook
@@ -338,3 +339,184 @@ def _iso(ms: int) -> str:
     from monitoring.clock import iso_utc
 
     return iso_utc(ms)
+
+
+# -- readings keep flowing while PostgreSQL hangs; its records are journaled ------------------
+
+
+def _count_readings(influx, db: str) -> int:
+    series = influx.query(db, """SELECT count("value") FROM "reading" WHERE "sensor" = 'LT-1'""")
+    return series[0]["values"][0][1] if series else 0
+
+
+def _reading_values(influx, db: str) -> list[int]:
+    series = influx.query(db, """SELECT "value" FROM "reading" WHERE "sensor" = 'LT-1'""")
+    return sorted(int(v) for s in series for _, v in s["values"]) if series else []
+
+
+def _relational_messages(gw: Gateway, now_ms: int) -> None:
+    """Publish one message of each kind that needs a relational write."""
+    gw.publish("hazmon/e1/s1/telemetry", b'{"ts": "yesterday", "sensor": "NH3-1"}')  # reject
+    gw.publish("hazmon/e1/s1/status", b"offline")
+    gw.publish(
+        "hazmon/e1/s1/permit",
+        {
+            "permit": "HUNG-1",
+            "type": "hot_work",
+            "zone": "Z1",
+            "status": "approved",
+            "start": _iso(now_ms - 3_600_000),
+            "end": _iso(now_ms + 3_600_000),
+        },
+    )
+    gw.publish("hazmon/e1/s1/telemetry", {"ts": now_ms, "sensor": "NEW-9", "value": 1.0})
+
+
+def _relational_state(url: str) -> dict[str, object]:
+    from monitoring.books.gateways import GatewayBook
+    from monitoring.books.permits import PermitBook
+    from monitoring.books.rejects import RejectLog
+    from monitoring.books.unregistered import UnregisteredSensors
+
+    db = Database(url)
+    db.start()
+    try:
+        return {
+            "rejects": [r["code"] for r in RejectLog(db).recent()],
+            "statuses": [(g.site, g.state) for g in GatewayBook(db).all()],
+            "permits": [p.permit for p in PermitBook(db).list()],
+            "unregistered": [u["sensor"] for u in UnregisteredSensors(db).list()],
+        }
+    finally:
+        db.close()
+
+
+def test_e2e_readings_keep_flowing_while_postgres_hangs_and_its_records_arrive_after(
+    tmp_path, mosquitto, influxdb, influx_db_name, pg_up
+):
+    """Issue 9 case 4: before, the first relational write stalled every InfluxDB write."""
+    db_url = pg_up.new_database()
+    app = _start_app(tmp_path, mosquitto, influxdb, influx_db_name, db_url)
+    gw = Gateway(mosquitto.port, f"gw-{uuid.uuid4().hex[:8]}")
+    messages, per_message = 300, 10
+    expected = list(range(messages * per_message))
+    pids = pg_up.freeze()
+    try:
+        now_ms = int(time.time() * 1000)
+        t0 = time.monotonic()
+
+        def publish(first: int, last: int) -> None:
+            for m in range(first, last):
+                readings = [
+                    {"sensor": "LT-1", "ts": now_ms - 60_000 + m * per_message + j, "value": v}
+                    for j, v in enumerate(expected[m * per_message : (m + 1) * per_message])
+                ]
+                gw.publish("hazmon/e1/s1/telemetry", {"ts": now_ms, "readings": readings})
+            gw.wait_all(timeout=60)
+
+        # The first batch holds messages that need the frozen database; once its readings
+        # are stored, the writer is at its relational write. Before the fix it stayed
+        # there: the readings published after it were never stored.
+        _relational_messages(gw, now_ms)
+        publish(0, 100)
+        wait_for(
+            lambda: _count_readings(influxdb, influx_db_name) >= 100 * per_message,
+            30,
+            what="the first readings stored",
+        )
+        publish(100, messages)
+        try:
+            wait_for(
+                lambda: _count_readings(influxdb, influx_db_name) >= len(expected),
+                60,
+                what="every reading stored while PostgreSQL is frozen",
+            )
+        except AssertionError:
+            stored = _count_readings(influxdb, influx_db_name)
+            raise AssertionError(f"stored {stored} of {len(expected)} readings") from None
+        took = time.monotonic() - t0
+        assert _reading_values(influxdb, influx_db_name) == expected
+        health = requests.get(f"{app.base}/health", timeout=30).json()
+        assert health["status"] != "ok"
+        assert any("database unreachable" in p for p in health["problems"]), health["problems"]
+    finally:
+        pg_up.thaw(pids)
+    # One stalled call at most (the answer timeout), not the whole outage.
+    assert took < 45, f"readings took {took:.0f} s to be stored"
+
+    def arrived() -> bool:
+        state = _relational_state(db_url)
+        return bool(
+            "bad_timestamp" in str(state["rejects"])
+            and ("s1", "offline") in state["statuses"]  # type: ignore[operator]
+            and "HUNG-1" in state["permits"]  # type: ignore[operator]
+            and "NEW-9" in state["unregistered"]  # type: ignore[operator]
+        )
+
+    try:
+        wait_for(arrived, 60, what="the journaled records in PostgreSQL after the thaw")
+        wait_for(
+            lambda: app.health()["status"] == "ok" or _only_alarm_problems(app.health()),
+            60,
+            what="health without database problems",
+        )
+    finally:
+        gw.close()
+        app.stop()
+
+
+def _only_alarm_problems(health: dict) -> bool:
+    """Tell whether health names no database or journal problem (alarms may be open)."""
+    return not any("database" in p or "journal" in p for p in health["problems"])
+
+
+def test_e2e_a_verdict_and_records_survive_an_ingest_restart_during_a_postgres_outage(
+    tmp_path, mosquitto, influxdb, influx_db_name, pg_up
+):
+    """Before, the verdict and the records waited in memory only: a restart lost them."""
+    db_url = pg_up.new_database()
+    app = _start_app(tmp_path, mosquitto, influxdb, influx_db_name, db_url)
+    client_id = app.env["HAZMON_MQTT_CLIENT_ID"]
+    gw = Gateway(mosquitto.port, f"gw-{uuid.uuid4().hex[:8]}")
+    stored0 = app.health()["ingest"]["stored"]
+    pg_up.stop()
+    try:
+        first_ms = int(time.time() * 1000)
+        # NH3 above its limit, then back to normal: the alarm began and ended in the outage.
+        for value, ts in ((50.0, first_ms), (50.0, first_ms + 1000), (5.0, first_ms + 2000)):
+            _publish(gw, value, ts)
+        _relational_messages(gw, first_ms)
+        gw.wait_all()
+        wait_for(lambda: _processed(app, stored0 + 3), 30, what="readings through the rules")
+        assert app.health()["ingest"]["pending"] == 0
+        app.stop()  # graceful: everything acknowledged; the book never saw the verdicts
+    finally:
+        pg_up.start()
+    again = HazwatchProcess(
+        tmp_path / "app",
+        mqtt_url=mosquitto.url,
+        influx_url=influxdb.url,
+        influx_db=influx_db_name,
+        registry=write_registry(tmp_path),
+        extra_env={"HAZMON_MQTT_CLIENT_ID": client_id},
+    )
+    again.args[again.args.index("--db-url") + 1] = db_url
+    again.start()
+    try:
+        wait_for(lambda: _nh3_alarms(again), 30, what="the NH3 alarm kept across the restart")
+        (alarm,) = _nh3_alarms(again)
+        assert alarm["state"] == "cleared_unack"
+        assert alarm["raised_at"] == _iso(first_ms)
+        assert alarm["cleared_at"] == _iso(first_ms + 2000)
+        wait_for(
+            lambda: "HUNG-1" in _relational_state(db_url)["permits"],  # type: ignore[operator]
+            30,
+            what="the journaled permit in PostgreSQL",
+        )
+        state = _relational_state(db_url)
+        assert ("s1", "offline") in state["statuses"]  # type: ignore[operator]
+        assert "NEW-9" in state["unregistered"]  # type: ignore[operator]
+        assert "bad_timestamp" in str(state["rejects"])
+    finally:
+        gw.close()
+        again.stop()

@@ -156,8 +156,10 @@ def load_registry(rt: Runtime, path: Path | None) -> None:
 
 def start_ingest(rt: Runtime) -> None:
     """Start the intake pipeline and its MQTT subscription."""
+    from monitoring.ingest.journaled_books import JournaledBooks
     from monitoring.ingest.pipeline import IntakePipeline
     from monitoring.ingest.session import IngestService
+    from monitoring.storage.journal import Journal
     from monitoring.storage.spool.log import Spool
 
     s = rt.settings
@@ -165,10 +167,18 @@ def start_ingest(rt: Runtime) -> None:
         rt.spool = Spool(s.spool_dir, max_bytes=s.spool_max_mb * 1024 * 1024)
         rt.spool.start()
         rt._stoppers.append(("spool", rt.spool.close))
+    # Relational writes go through a local journal while the database is down or hung, so
+    # readings keep flowing to the store.
+    journal = Journal(s.journal_dir / "intake", max_bytes=s.journal_max_mb * 1024 * 1024)
+    journal.start()
+    rt._stoppers.append(("intake journal", journal.close))
+    books = JournaledBooks(need(rt.books, "intake books"), journal)
+    books.start()
+    rt._stoppers.append(("intake books", books.stop))
     rt.pipeline = IntakePipeline(
         store=need(rt.store, "time-series store"),
         spool=rt.spool,
-        books=need(rt.books, "intake books"),
+        books=books,
         sensor_locations=rt.sensor_locations,
         ack=lambda tokens: None,
         root=s.topic_root,
@@ -221,16 +231,24 @@ def start_rules(rt: Runtime) -> None:
     """Evaluate the rules on every durable batch and on a clock tick."""
     from monitoring.alarms.service import AlarmService
     from monitoring.rules.engine import RuleEngine
+    from monitoring.storage.journal import Journal
 
+    s = rt.settings
     pipeline = need(rt.pipeline, "intake pipeline")
+    # Verdicts the alarm book cannot take yet wait on disk, so they outlive a restart.
+    journal = Journal(s.journal_dir / "alarms", max_bytes=s.journal_max_mb * 1024 * 1024)
+    journal.start()
+    rt._stoppers.append(("alarm journal", journal.close))
     rt.alarm_service = AlarmService(
         RuleEngine(need(rt.registry, "registry")),
         need(rt.alarms, "alarm book"),
         need(rt.books, "intake books").permits,
+        journal=journal,
     )
     rt.alarm_service.start()
     rt._stoppers.append(("alarm service", rt.alarm_service.stop))
     pipeline.listeners.append(rt.alarm_service.on_batch)
+    pipeline.status_parts.append(rt.alarm_service.status)
 
 
 def _mqtt_endpoint(rt: Runtime) -> tuple[str, int, bool]:

@@ -226,10 +226,39 @@ def _writer_problems(states: list[dict], now_ms: int) -> list[str]:
                 f"{who}: {quarantined} spooled points could not be read and were moved to "
                 "spool/quarantine/ (see the log)"
             )
+        problems += _journal_problems(who, s)
         age = float(s.get("oldest_unacked_age_s", 0.0) or 0.0)
         if age > STUCK_AFTER_S:
             problems.append(
                 f"{who}: a message has waited {age:.0f} s unacknowledged "
                 f"({s.get('pending', 0)} points pending)"
+            )
+    return problems
+
+
+def _journal_problems(who: str, s: dict) -> list[str]:
+    """Name records that wait on local disk for the relational store, or were refused."""
+    problems: list[str] = []
+    if s.get("database_available") is False:
+        problems.append(
+            f"{who}: database unreachable ({s.get('database_error') or 'no answer'}): "
+            f"{s.get('journal_pending', 0)} intake entries journaled on disk, oldest "
+            f"{float(s.get('journal_oldest_age_s', 0.0) or 0.0):.0f} s, applied when it returns"
+        )
+    waiting = int(s.get("alarm_signals_waiting", 0) or 0)
+    if waiting:
+        problems.append(
+            f"{who}: {waiting} alarm verdicts wait for the alarm book "
+            "(journaled on disk, written in order when it answers)"
+        )
+    for key, what in (
+        ("journal_quarantined", "intake entries"),
+        ("alarm_signals_journal_quarantined", "alarm journal entries"),
+    ):
+        count = int(s.get(key, 0) or 0)
+        if count:
+            problems.append(
+                f"{who}: {count} {what} were refused by the database and moved to "
+                "journal/*/quarantine/ (see the log)"
             )
     return problems

@@ -16,9 +16,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
+from typing import Protocol
 
-from monitoring.books.intake import IntakeBooks
 from monitoring.books.rejects import RejectedMessage
+from monitoring.books.unregistered import Sighting
 from monitoring.clock import Clock
 from monitoring.edge.parse import parse_message
 from monitoring.records import (
@@ -49,6 +50,26 @@ DAY_MS = 86_400_000
 
 Token = tuple[int, int]  # an MQTT message's (packet id, QoS): what its acknowledgement needs
 Ack = Callable[[list[Token]], None]
+
+
+class IntakeBooksSink(Protocol):
+    """Where a batch's relational records go: `IntakeBooks`, or `JournaledBooks` around it."""
+
+    def record(
+        self,
+        rejects: Sequence[RejectedMessage],
+        permits: Sequence[Permit],
+        statuses: Sequence[GatewayStatus],
+        unregistered: Sequence[Sighting],
+    ) -> None: ...
+
+    def store_rejected(self, reason: str, points: int) -> None: ...
+
+    def heartbeat(
+        self, worker_id: str, started_ms: int, now_ms: int, state: Mapping[str, object]
+    ) -> None: ...
+
+    def status(self) -> dict[str, object]: ...
 
 
 @dataclass
@@ -89,7 +110,7 @@ class IntakePipeline:
         *,
         store: RecordStore,
         spool: Spool | None,
-        books: IntakeBooks,
+        books: IntakeBooksSink,
         sensor_locations: Callable[[str, str], Mapping[str, tuple[str, str]]],
         ack: Ack,
         root: str = "hazmon",
@@ -117,6 +138,8 @@ class IntakePipeline:
         self.counters = IntakeCounters()
         self.listeners: list[Callable[[StoredBatch], None]] = []
         self.status_extra: Callable[[], dict[str, object]] = dict
+        # More parts of this worker's /health state (the alarm service's backlog).
+        self.status_parts: list[Callable[[], Mapping[str, object]]] = []
         self._cond = threading.Condition()
         self._batch = _Batch()
         self._in_flight_points = 0
@@ -524,6 +547,9 @@ class IntakePipeline:
             "last_commit_ms": self._last_commit_ms,
             "oldest_unacked_age_s": self._oldest_unacked_age_s(),
         }
+        state.update(self.books.status())
+        for part in self.status_parts:
+            state.update(part())
         state.update(self.status_extra())
         return state
 

@@ -31,12 +31,18 @@ class QuietBooks:
     def heartbeat(self, *args) -> None:
         pass
 
+    def store_rejected(self, reason: str, points: int) -> None:
+        pass
+
+    def status(self) -> dict:
+        return {}
+
 
 def make_pipeline(store: RecordingStore, acked: list) -> IntakePipeline:
     return IntakePipeline(
         store=store,  # type: ignore[arg-type]
         spool=None,
-        books=QuietBooks(),  # type: ignore[arg-type]
+        books=QuietBooks(),
         sensor_locations=lambda e, s: {},
         ack=acked.extend,
         batch_max_wait_ms=10,
