@@ -1,12 +1,23 @@
-"""Find the machine's PostgreSQL, or start a private one with initdb/pg_ctl."""
+"""Find the machine's PostgreSQL, or start a private one with initdb/pg_ctl.
+
+`PrivatePostgres` is a cluster a test module may stop, start and freeze (SIGSTOP).
+"""
 
 from __future__ import annotations
 
 import glob
 import os
 import pwd
+import shutil
+import signal
 import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from tests.services import free_port, wait_for
 
@@ -88,3 +99,98 @@ def drop_database(admin_url: str, name: str) -> None:
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of one test module alone: stop, start, freeze and thaw it."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.data = workdir / "data"
+        self.port = free_port()
+        self.run_as: list[str] = []
+        initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+        if not (initdb and pg_ctl):
+            pytest.skip("initdb/pg_ctl not installed (Debian package 'postgresql')")
+        self.pg_ctl = pg_ctl
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            pw = pwd.getpwnam("postgres")
+            os.chown(workdir, pw.pw_uid, pw.pw_gid)
+            self.run_as = ["runuser", "-u", "postgres", "--"]
+        subprocess.run(
+            [*self.run_as, initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust"],
+            check=True,
+            capture_output=True,
+        )
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def new_database(self) -> str:
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        create_database(self.admin_url, name)
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
+        subprocess.run(
+            [*self.run_as, self.pg_ctl, "-D", str(self.data), "-l", str(self.workdir / "pg.log")]
+            + ["-o", options, "-w", "start"],
+            check=True,
+            capture_output=True,
+        )
+
+    def stop(self) -> None:
+        subprocess.run(
+            [*self.run_as, self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop"],
+            check=True,
+            capture_output=True,
+        )
+
+    def pids(self) -> list[int]:
+        """Return the postmaster's pid and those of all its children (backends included)."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(
+            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True
+        ).stdout.split()
+        return [postmaster, *map(int, children)]
+
+    def freeze(self) -> list[int]:
+        pids = self.pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    @staticmethod
+    def thaw(pids: list[int]) -> None:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+
+    def running(self) -> PrivatePostgres:
+        """Start the cluster again if a previous test left it stopped; return it."""
+        status = subprocess.run([*self.run_as, self.pg_ctl, "-D", str(self.data), "status"])
+        if status.returncode != 0:
+            self.start()
+        return self
+
+
+@contextmanager
+def private_postgres(prefix: str = "hazwatch-pg-") -> Iterator[PrivatePostgres]:
+    """Run a PrivatePostgres for the duration of the block, then remove it."""
+    # Not under pytest's tmp folder: that one is private to root, and the cluster runs as
+    # the postgres user.
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    server = PrivatePostgres(workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        try:
+            server.stop()
+        except subprocess.CalledProcessError:
+            pass
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -6,10 +6,7 @@ starts it again and freezes all of its processes with SIGSTOP.
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -27,84 +24,14 @@ from monitoring.db.database import Database
 from monitoring.records import StoredBatch
 from tests.e2e_support import Gateway, HazwatchProcess, write_registry
 from tests.monitoring.rules.factories import batch, engine_for, make_registry, reading
-from tests.pg import _pg_bin, create_database
-from tests.services import free_port, wait_for
+from tests.pg import PrivatePostgres
+from tests.services import wait_for
 
 pytestmark = pytest.mark.services
 
 # A hung database must make a call fail within this (the timeouts plus a margin).
 HUNG_CALL_LIMIT_S = 15.0
 VIEWER = ("admin", "admin-secret-1")
-
-
-class PrivatePostgres:
-    """A PostgreSQL cluster of this test module alone: stop, start, freeze and thaw it."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.data = workdir / "data"
-        self.port = free_port()
-        self.run_as: list[str] = []
-        initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-        if not (initdb and pg_ctl):
-            pytest.skip("initdb/pg_ctl not installed (Debian package 'postgresql')")
-        self.pg_ctl = pg_ctl
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            pw = pwd.getpwnam("postgres")
-            os.chown(workdir, pw.pw_uid, pw.pw_gid)
-            self.run_as = ["runuser", "-u", "postgres", "--"]
-        subprocess.run(
-            [*self.run_as, initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust"],
-            check=True,
-            capture_output=True,
-        )
-
-    @property
-    def admin_url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def new_database(self) -> str:
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        create_database(self.admin_url, name)
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1"
-        subprocess.run(
-            [*self.run_as, self.pg_ctl, "-D", str(self.data), "-l", str(self.workdir / "pg.log")]
-            + ["-o", options, "-w", "start"],
-            check=True,
-            capture_output=True,
-        )
-
-    def stop(self) -> None:
-        subprocess.run(
-            [*self.run_as, self.pg_ctl, "-D", str(self.data), "-m", "fast", "-w", "stop"],
-            check=True,
-            capture_output=True,
-        )
-
-    def pids(self) -> list[int]:
-        """Return the postmaster's pid and those of all its children (backends included)."""
-        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
-        children = subprocess.run(
-            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True
-        ).stdout.split()
-        return [postmaster, *map(int, children)]
-
-    def freeze(self) -> list[int]:
-        pids = self.pids()
-        for pid in pids:
-            os.kill(pid, signal.SIGSTOP)
-        return pids
-
-    @staticmethod
-    def thaw(pids: list[int]) -> None:
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
 
 
 @pytest.fixture(scope="module")
