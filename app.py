@@ -17,6 +17,7 @@ import os
 import sys
 import time
 
+from monitoring.logs import limit_repeats
 from monitoring.settings import Settings, SettingsError, add_arguments, load_settings
 from wiring import runtime
 
@@ -105,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         from simulators.cli import run as run_simulator
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+        limit_repeats()
         return run_simulator(args)
     cli = vars(args) if args.command else {}
     overrides: dict[str, str] = {}
@@ -124,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # A repeated message is written once, then summarised each minute; all are counted in
+    # /health (monitoring/logs.py).
+    limit_repeats()
     return run(settings, command)
 
 

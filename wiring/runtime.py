@@ -208,6 +208,23 @@ def start_ingest(rt: Runtime) -> None:
     rt._stoppers.append(("intake pipeline", rt.pipeline.stop))
     rt.ingest.start()
     rt._stoppers.append(("ingest", rt.ingest.stop))
+    report_log_counts(rt.pipeline)  # after start(), which sets the broker's status_extra
+
+
+def report_log_counts(pipeline: IntakePipeline) -> None:
+    """Add this process's log counts (`monitoring/logs.py`) to the worker's /health state."""
+    from monitoring.logs import own_snapshot
+
+    broker_status = pipeline.status_extra
+
+    def status() -> dict[str, object]:
+        state = broker_status()
+        counts = own_snapshot()
+        if counts is not None:
+            state["log"] = counts
+        return state
+
+    pipeline.status_extra = status
 
 
 GC_GEN0_THRESHOLD = 50_000
