@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 from dash import Input, Output, State, callback, clientside_callback, html
 
 from callbacks import views
-from layouts import console, directory, ids, permits, shell, site, wall
+from layouts import console, directory, ids, outage, permits, shell, site, wall
 from layouts.admin import page as admin_page
 from layouts.i18n import normalise, t
 from monitoring.users import ROLES
@@ -85,13 +85,19 @@ def route(pathname: str | None, search: str | None, lang: str | None) -> tuple:
 
 @callback(
     Output(ids.HEALTH, "children"),
+    Output(ids.OUTAGE, "children"),
     Input(ids.HEALTH_INTERVAL, "n_intervals"),
     Input(ids.LANG, "data"),
 )
-def refresh_health(_n: int | None, lang: str | None) -> list:
-    """Show broker, store and data freshness from the (cached) wall snapshot."""
+def refresh_health(_n: int | None, lang: str | None) -> tuple[list, list]:
+    """Show broker, store, database and data freshness from the (cached) wall snapshot,
+    and, while the database does not answer, the banner saying how old the data shown is."""
+    lang = normalise(lang)
     snap = views.wall().snapshot()
-    return shell.health_badges(snap.health, snap.newest_reading_ms, snap.now_ms, normalise(lang))
+    return (
+        shell.health_badges(snap.health, snap.newest_reading_ms, snap.now_ms, lang),
+        outage.outage_banner(snap.outage, snap.now_ms, snap.tz, lang),
+    )
 
 
 # The clock runs in the browser: no server round trip every second.

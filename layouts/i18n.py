@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layouts.texts import admin, alarms, directory, permits, site
+from layouts.texts import admin, alarms, directory, outage, permits, site
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
@@ -177,7 +177,9 @@ def _merge(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
     return merged
 
 
-TEXT = _merge(_SHELL_TEXT, alarms.TEXT, site.TEXT, directory.TEXT, permits.TEXT, admin.TEXT)
+TEXT = _merge(
+    _SHELL_TEXT, alarms.TEXT, site.TEXT, directory.TEXT, permits.TEXT, admin.TEXT, outage.TEXT
+)
 
 
 def t(key: str, lang: str | None = DEFAULT_LANGUAGE, **params: object) -> str:

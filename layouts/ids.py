@@ -12,6 +12,7 @@ CLOCK_INTERVAL = "shell-clock-interval"
 HEALTH = "shell-health"
 HEALTH_INTERVAL = "shell-health-interval"
 PAGE = "shell-page"
+OUTAGE = "shell-outage"  # the banner shown while the database does not answer
 
 # Wall display
 WALL_INTERVAL = "wall-interval"

@@ -48,6 +48,8 @@ def layout(timezone: str = "Asia/Shanghai") -> html.Div:
                     html.Div(id=ids.USER_MENU, className="hz-user"),
                 ],
             ),
+            # Filled (layouts.outage) while the database does not answer; empty, it is hidden.
+            html.Div(id=ids.OUTAGE, className="hz-outage", role="alert"),
             html.Main(id=ids.PAGE, className="hz-page"),
         ],
     )
@@ -98,9 +100,10 @@ def user_menu(username: str | None, role: str | None, lang: str, logout_token: s
 
 
 def health_badges(health: dict, newest_reading_ms: int | None, now_ms: int, lang: str) -> list:
-    """Return broker, store and data-freshness badges; only an abnormal one is coloured."""
+    """Return broker, store, database and data-freshness badges; only abnormal ones are coloured."""
     broker_ok = bool(health.get("broker", {}).get("connected"))
     store_ok = bool(health.get("store", {}).get("reachable"))
+    database_ok = bool(health.get("database", {}).get("reachable"))
     if newest_reading_ms is None:
         fresh_ok, fresh_text = False, t("health.no_data", lang)
     else:
@@ -109,6 +112,7 @@ def health_badges(health: dict, newest_reading_ms: int | None, now_ms: int, lang
     badges = (
         ("health.broker", broker_ok, t("health.ok" if broker_ok else "health.down", lang)),
         ("health.store", store_ok, t("health.ok" if store_ok else "health.down", lang)),
+        ("health.database", database_ok, t("health.ok" if database_ok else "health.down", lang)),
         ("health.freshness", fresh_ok, fresh_text),
     )
     return [

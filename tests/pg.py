@@ -172,7 +172,9 @@ class PrivatePostgres:
 
     def running(self) -> PrivatePostgres:
         """Start the cluster again if a previous test left it stopped; return it."""
-        status = subprocess.run([*self.run_as, self.pg_ctl, "-D", str(self.data), "status"])
+        status = subprocess.run(
+            [*self.run_as, self.pg_ctl, "-D", str(self.data), "status"], capture_output=True
+        )
         if status.returncode != 0:
             self.start()
         return self

@@ -19,12 +19,14 @@ from callbacks import views as page_views
 from monitoring.api.alarms import AlarmApiContext, alarm_routes
 from monitoring.api.core import ApiContext, create_api, health_report
 from monitoring.books.users import AuditLog
+from monitoring.db.errors import database_unavailable
 from monitoring.views.admin import AdminView, registry_path
 from monitoring.views.console import ConsoleView
 from monitoring.views.directory import DirectoryView
 from monitoring.views.permits import PermitsView
 from monitoring.views.site import SiteView
 from monitoring.views.wall import WallView
+from monitoring.web.outage import install_outage_answers
 from monitoring.web.session import install_sessions, load_secret_key
 from wiring.runtime import Runtime, need, reload_registry
 
@@ -45,6 +47,7 @@ def create_web_app(rt: Runtime) -> dash.Dash:
     import callbacks.wall  # noqa: F401
     from layouts import shell
     from layouts.login import login_page
+    from layouts.outage import outage_page
 
     users, books, store = need(rt.users, "users"), need(rt.books, "books"), need(rt.store, "store")
     app = dash.Dash(
@@ -60,6 +63,7 @@ def create_web_app(rt: Runtime) -> dash.Dash:
     install_sessions(
         app.server, users, secret, login_page, secure_cookies=rt.settings.secure_cookies
     )
+    install_outage_answers(app.server, outage_page)  # a 503 page, never a raw 500
     pipeline = rt.pipeline
     ctx = ApiContext(
         users=users,
@@ -96,7 +100,13 @@ def build_views(rt: Runtime, health: Callable[[], dict]) -> page_views.PageViews
     """Build every page's read model over the runtime's books, store and registry."""
     alarms, lookups = need(rt.alarms, "alarm book"), need(rt.lookups, "contact lookups")
     books, store = need(rt.books, "books"), need(rt.store, "store")
-    wall = WallView(alarms=alarms, store=store, registry=lambda: rt.registry, health=health)
+    wall = WallView(
+        alarms=alarms,
+        store=store,
+        registry=lambda: rt.registry,
+        health=health,
+        unavailable=database_unavailable,
+    )
     return page_views.PageViews(
         wall=wall,
         console=ConsoleView(

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from monitoring.api.errors import install_json_errors
 from monitoring.books.rejects import RejectLog
 from monitoring.books.users import AuditLog, UserBook
 from monitoring.books.workers import WorkerBoard
@@ -126,6 +127,7 @@ def create_api(ctx: ApiContext) -> Blueprint:
 
     for add_routes in ctx.extra_routes:
         add_routes(bp, require)
+    install_json_errors(bp)  # a database that does not answer is a JSON 503, never HTML
     return bp
 
 

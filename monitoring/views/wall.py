@@ -2,6 +2,11 @@
 
 Language-neutral and free of phone numbers: pages translate and format it. Computed at most
 once per `CACHE_S` (0.5 s) however many wall screens ask, so a 1.5 s refresh stays cheap.
+
+When the database does not answer, the wall keeps the last alarms it read and says so
+(`WallSnapshot.outage`: since when, and when that data was read); the database is then asked
+again in the background every `RETRY_S`, so no wall request waits for a hung database's
+timeout, and the outage ends by itself at the first read that works.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from monitoring.alarms.model import Alarm
 from monitoring.registry.model import Registry
@@ -27,6 +32,7 @@ FEED_LIMIT = 30
 FRESHNESS_COST_FACTOR = 20
 FRESHNESS_MAX_S = 30.0
 UNACK_STATES = frozenset({"active_unack", "cleared_unack"})
+RETRY_S = 3.0  # while the database does not answer, it is asked again this often
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,15 @@ class FeedItem:
 
 
 @dataclass(frozen=True)
+class DatabaseOutage:
+    """The database does not answer: since when, and when the alarms shown were read."""
+
+    since_ms: int
+    data_ms: int | None  # None: nothing was read since the web app started
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class WallSnapshot:
     """Everything the wall shows at one instant."""
 
@@ -93,6 +108,12 @@ class WallSnapshot:
     newest_reading_ms: int | None = None
     tz: str = "UTC"
     red_ids: tuple[int, ...] = ()  # open red alarms, for the wall's chime
+    outage: DatabaseOutage | None = None  # set: the alarms shown are those of data_ms
+
+
+def socket_error(exc: BaseException) -> bool:
+    """Tell whether `exc` is a socket error (the views' default "did not answer" test)."""
+    return isinstance(exc, OSError)
 
 
 @dataclass
@@ -105,21 +126,120 @@ class WallView:
     health: Callable[[], dict] = dict
     clock: Callable[[], float] = time.time
     cache_s: float = CACHE_S
+    # Whether an error of the alarm book means the database did not answer; the web app
+    # passes the database's own test (monitoring.db.errors.database_unavailable).
+    unavailable: Callable[[BaseException], bool] = socket_error
+    retry_s: float = RETRY_S
     _cached: WallSnapshot | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _fresh: tuple[int, int, int | None] | None = field(default=None, init=False, repr=False)
     _fresh_at: float = field(default=0.0, init=False, repr=False)
     _fresh_every: float = field(default=CACHE_S, init=False, repr=False)
     _fresh_busy: bool = field(default=False, init=False, repr=False)
+    _good: WallSnapshot | None = field(default=None, init=False, repr=False)
+    _outage: DatabaseOutage | None = field(default=None, init=False, repr=False)
+    _outage_health: dict = field(default_factory=dict, init=False, repr=False)
+    _next_try: float = field(default=0.0, init=False, repr=False)
+    _probing: bool = field(default=False, init=False, repr=False)
 
     def snapshot(self) -> WallSnapshot:
-        """Return the current snapshot, recomputed when the cached one is older than cache_s."""
+        """Return the current snapshot, recomputed when the cached one is older than cache_s.
+
+        While the database does not answer: the last alarms read, with `outage` set.
+        """
         with self._lock:
             now = self.clock()
+            now_ms = int(now * 1000)
             cached = self._cached
-            if cached is None or now * 1000 - cached.now_ms >= self.cache_s * 1000:
-                cached = self._cached = self._build(int(now * 1000))
+            if cached is not None and now_ms - cached.now_ms < self.cache_s * 1000:
+                return cached
+            if self._outage is None:
+                try:
+                    cached = self._good = self._build(now_ms)
+                except Exception as exc:
+                    if not self.unavailable(exc):
+                        raise
+                    self._went_down(now, exc)
+                    cached = self._degraded(now_ms)
+            else:
+                if not self._probing and now >= self._next_try:
+                    self._probing = True
+                    threading.Thread(
+                        target=self._probe, name="wall-database-probe", daemon=True
+                    ).start()
+                cached = self._degraded(now_ms)
+            self._cached = cached
             return cached
+
+    def _went_down(self, now: float, exc: BaseException) -> None:
+        good = self._good
+        self._outage = DatabaseOutage(
+            since_ms=int(now * 1000),
+            data_ms=good.now_ms if good is not None else None,
+            reason=_first_line(exc),
+        )
+        self._outage_health = _database_down(good.health if good is not None else {})
+        self._next_try = now + self.retry_s
+        log.warning("wall: the database does not answer (%s)", self._outage.reason)
+
+    def _degraded(self, now_ms: int) -> WallSnapshot:
+        """Return the last snapshot read, marked with the outage; store figures stay live."""
+        registry = self.registry()
+        total, online, newest = self._freshness(registry, now_ms)
+        base = self._good or WallSnapshot(
+            now_ms=now_ms,
+            enterprises=(),
+            sensors_total=0,
+            sensors_online=0,
+            open_by_severity={},
+            unacknowledged=0,
+            special_operations=0,
+            feed=(),
+        )
+        return replace(
+            base,
+            now_ms=now_ms,
+            sensors_total=total,
+            sensors_online=online,
+            newest_reading_ms=newest,
+            health=self._outage_health,
+            tz=registry.timezone if registry is not None else "UTC",
+            outage=self._outage,
+        )
+
+    def _probe(self) -> None:
+        """Read the database again (in the background); end the outage if it answers."""
+        try:
+            snap = self._build(int(self.clock() * 1000))
+        except Exception as exc:
+            unavailable = self.unavailable(exc)
+            if not unavailable:
+                log.error("wall: reading the alarm book failed", exc_info=True)
+            health = self._health_during_outage()
+            with self._lock:
+                self._probing = False
+                if not unavailable:  # not an outage: the next request builds and fails itself
+                    self._outage = None
+                    return
+                if self._outage is not None:
+                    self._outage = replace(self._outage, reason=_first_line(exc))
+                self._outage_health = health
+                self._next_try = self.clock() + self.retry_s
+            return
+        with self._lock:
+            self._good = self._cached = snap
+            self._outage = None
+            self._probing = False
+        log.info("wall: the database answers again")
+
+    def _health_during_outage(self) -> dict:
+        """Return the health answer (broker, store ...) with the database marked down."""
+        try:
+            health = self.health()
+        except Exception:  # the database is down; keep what was known of the rest
+            log.warning("wall: health report failed during the outage", exc_info=True)
+            health = self._outage_health
+        return _database_down(health)
 
     def _build(self, now_ms: int) -> WallSnapshot:
         registry = self.registry()
@@ -190,6 +310,21 @@ class WallView:
             if latest:
                 newest = max(latest.values()) if newest is None else max(newest, *latest.values())
         return total, online, newest
+
+
+def _database_down(health: dict) -> dict:
+    """Return a health answer that says the database is unreachable."""
+    database = dict(health.get("database") or {}, reachable=False)
+    problems = list(health.get("problems") or [])
+    if "database unreachable" not in problems:
+        problems.append("database unreachable")
+    return {**health, "status": "degraded", "problems": problems, "database": database}
+
+
+def _first_line(exc: BaseException) -> str:
+    """Return an error's first line (SQLAlchemy appends the statement and its parameters)."""
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
 
 
 def enterprise_tiles(

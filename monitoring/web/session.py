@@ -14,6 +14,10 @@ Cross-site requests cannot act with a user's cookie:
   this server never approves;
 - a browser's `Sec-Fetch-Site` header naming another origin is refused outright.
 Repeated failed sign-ins are slowed down per (user, address), per user and per address.
+
+While the user book does not answer, the callbacks of pages already open are served with the
+user as last loaded (`KnownUsers`), so a wall keeps refreshing and can say the database is
+down; a page load or a sign-in then fails, and `monitoring.web.outage` answers it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import os
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -36,6 +41,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.wrappers import Response as HttpResponse  # flask.Response and redirects
 
 from monitoring.books.users import UserBook
+from monitoring.db.errors import database_unavailable, error_summary
 from monitoring.users import User
 from monitoring.web.forms import CSRF_FIELD
 
@@ -56,6 +62,8 @@ LOGIN_WINDOW_S = 15 * 60
 LOGIN_BASE_DELAY_S = 2.0  # doubles with each failure over the allowance
 LOGIN_MAX_DELAY_S = 5 * 60.0
 LOGIN_MAX_KEYS = 20_000  # memory bound of the failure counters
+USER_BOOK_RETRY_S = 5.0  # while the user book does not answer, ask it again this often
+KNOWN_USERS_MAX = 1000  # users remembered for open pages while the user book is down
 SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",  # no clickjacking of the admin or console pages
     "Content-Security-Policy": "frame-ancestors 'none'",
@@ -140,6 +148,69 @@ class LoginThrottle:
             by_age = sorted(self._failures, key=lambda k: self._failures[k][-1])
             for key in by_age[: len(by_age) // 2]:
                 del self._failures[key]
+
+
+class KnownUsers:
+    """The users as last loaded, to serve open pages' callbacks while the user book is down.
+
+    A user changed during the outage cannot be seen anyway; one changed before it was seen
+    by the last load. Once the book failed, it is asked again only every `retry_s`, so a
+    hung database does not hold every callback for its timeout.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        retry_s: float = USER_BOOK_RETRY_S,
+        max_users: int = KNOWN_USERS_MAX,
+    ) -> None:
+        self._users: OrderedDict[str, User] = OrderedDict()
+        self._lock = threading.Lock()
+        self._clock = clock
+        self._retry_s = retry_s
+        self._max_users = max_users
+        self._down_until = 0.0
+
+    def load(self, username: str, get: Callable[[str], User | None], fallback: bool) -> User | None:
+        """Return `get(username)`; when the book does not answer, the known user if `fallback`.
+
+        Raises the book's error when there is no fallback (a page load, an unknown user).
+        """
+        if fallback and self._clock() < self._down_until:
+            known = self._known(username)
+            if known is not None:
+                return known
+        try:
+            user = get(username)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            with self._lock:
+                was_up = self._down_until == 0.0
+                self._down_until = self._clock() + self._retry_s
+            known = self._known(username) if fallback else None
+            if known is None:
+                raise
+            if was_up:
+                log.warning(
+                    "user book unreachable: open pages go on as their users (%s)",
+                    error_summary(exc),
+                )
+            return known
+        with self._lock:
+            self._down_until = 0.0
+            if user is None:
+                self._users.pop(username, None)
+            else:
+                self._users[username] = user
+                self._users.move_to_end(username)
+                while len(self._users) > self._max_users:
+                    self._users.popitem(last=False)
+        return user
+
+    def _known(self, username: str) -> User | None:
+        with self._lock:
+            return self._users.get(username)
 
 
 def throttle_keys(username: str, address: str | None) -> dict[tuple, int]:
@@ -231,12 +302,15 @@ def install_sessions(
         REMEMBER_COOKIE_DURATION=timedelta(days=REMEMBER_DAYS),
     )
     throttle = throttle or LoginThrottle()
+    known = KnownUsers()
     manager = flask_login.LoginManager()
     manager.init_app(server)
 
     @manager.user_loader
     def load_user(username: str) -> SessionUser | None:
-        user = users.get(username)
+        # Only the callbacks of an open page may go on as the user last loaded.
+        open_page = flask.request.path.startswith(DASH_PREFIX)
+        user = known.load(username, users.get, fallback=open_page)
         return SessionUser(user) if user is not None and user.active else None
 
     @server.before_request

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layouts import shell
+from layouts import ids, shell
 from tests.layouts.test_wall import NOW, classes, snapshot, texts
 
 
@@ -31,11 +31,18 @@ def test_elapsed_text() -> None:
 def test_health_badges_colour_only_what_is_wrong() -> None:
     snap = snapshot()
     badges = shell.health_badges(snap.health, snap.newest_reading_ms, NOW, "en")
-    assert classes(badges) == ["hz-badge", "hz-badge hz-badge-bad", "hz-badge"]
-    assert texts(badges) == ["Broker", "OK", "Store", "DOWN", "Data", "2 s"]
+    assert classes(badges) == ["hz-badge", "hz-badge hz-badge-bad", "hz-badge", "hz-badge"]
+    assert texts(badges) == ["Broker", "OK", "Store", "DOWN", "DB", "OK", "Data", "2 s"]
     stale = shell.health_badges({}, None, NOW, "zh")
     assert all("hz-badge-bad" in c for c in classes(stale))
-    assert texts(stale)[-1] == "无数据"
+    assert texts(stale)[4:] == ["数据库", "中断", "数据", "无数据"]
+
+
+def test_the_shell_has_a_slot_for_the_database_outage_banner() -> None:
+    app = shell.layout("Asia/Shanghai")
+    slots = [c for c in app.children if getattr(c, "id", None) == ids.OUTAGE]
+    assert len(slots) == 1 and slots[0].className == "hz-outage"
+    assert app.children.index(slots[0]) == len(app.children) - 2  # under the header
 
 
 def test_nav_shows_only_pages_the_role_allows() -> None:

@@ -63,7 +63,11 @@ def snapshot(**kw) -> WallSnapshot:
             ),
         ),
         red_ids=(1,),
-        health={"broker": {"connected": True}, "store": {"reachable": False}},
+        health={
+            "broker": {"connected": True},
+            "store": {"reachable": False},
+            "database": {"reachable": True},
+        },
         newest_reading_ms=NOW - 2000,
     )
     return WallSnapshot(**(base | kw))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
 from monitoring.alarms.book import AlarmBook
 from monitoring.db.database import Database
+from monitoring.db.errors import database_unavailable
 from monitoring.records import Reading
 from monitoring.registry.loader import parse_registry
 from monitoring.signals import AlarmSignal
@@ -183,3 +185,96 @@ def test_online_sensors_are_recounted_in_the_background(parts) -> None:
         return view.snapshot().sensors_online == 1
 
     wait_for(recounted, 10, what="the background recount")
+
+
+# -- the database does not answer: the wall keeps its last alarms and says how old they are ----
+
+
+class SwitchableBook:
+    """The real alarm book, raising what SQLAlchemy raises for a stopped server when `down`."""
+
+    def __init__(self, book: AlarmBook) -> None:
+        self.book = book
+        self.down = False
+        self.calls = 0
+
+    def _check(self) -> None:
+        self.calls += 1
+        if self.down:
+            raise sa.exc.OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+
+    def list(self, **kw) -> list:
+        self._check()
+        return self.book.list(**kw)
+
+    def counts_by_severity(self, **kw) -> dict:
+        self._check()
+        return self.book.counts_by_severity(**kw)
+
+
+def test_wall_keeps_its_last_alarms_while_the_database_is_down_and_recovers_alone(parts) -> None:
+    alarms, store, registry = parts
+    alarms.apply([signal("sensor:NH3-1", "red", T0)], T0)
+    book = SwitchableBook(alarms)
+    clock = Clock(T0 + 1000)
+    health = {"status": "ok", "problems": [], "database": {"reachable": True}}
+    view = WallView(
+        book,
+        store,
+        lambda: registry,
+        health=lambda: health,
+        clock=clock,
+        unavailable=database_unavailable,
+    )
+    first = view.snapshot()
+    assert first.outage is None and [f.severity for f in first.feed] == ["red"]
+
+    book.down = True
+    health = {"status": "degraded", "problems": ["database unreachable"], "database": {}}
+    clock.ms += 2000
+    down = view.snapshot()  # answers, instead of raising into the page's callback
+    assert down.outage is not None
+    assert (down.outage.since_ms, down.outage.data_ms) == (T0 + 3000, T0 + 1000)
+    assert "refused" in down.outage.reason
+    assert down.now_ms == T0 + 3000 and down.feed == first.feed  # the last alarms read
+    assert down.health["database"]["reachable"] is False and down.health["status"] != "ok"
+
+    calls = book.calls
+    clock.ms += 1000  # within RETRY_S: the database is not asked again
+    assert view.snapshot().outage == down.outage and book.calls == calls
+
+    book.down = False
+    alarms.apply([signal("sensor:LT-1", "yellow", T0 + 4000)], T0 + 4000)
+
+    def recovered() -> bool:
+        clock.ms += 600
+        return view.snapshot().outage is None
+
+    wait_for(recovered, 10, what="the wall reading the database again")
+    assert [f.severity for f in view.snapshot().feed] == ["red", "yellow"]
+
+
+def test_a_wall_started_while_the_database_is_down_says_it_has_no_data(parts) -> None:
+    alarms, store, registry = parts
+    book = SwitchableBook(alarms)
+    book.down = True
+    view = WallView(
+        book, store, lambda: registry, clock=Clock(T0), unavailable=database_unavailable
+    )
+    snap = view.snapshot()
+    assert snap.outage is not None and snap.outage.data_ms is None
+    assert snap.feed == () and snap.enterprises == () and snap.tz == "Asia/Shanghai"
+
+
+def test_an_error_that_is_not_an_outage_still_fails_the_wall(parts) -> None:
+    alarms, store, registry = parts
+
+    class Broken(SwitchableBook):
+        def list(self, **kw) -> list:
+            raise ValueError("a bug")
+
+    view = WallView(
+        Broken(alarms), store, lambda: registry, clock=Clock(T0), unavailable=database_unavailable
+    )
+    with pytest.raises(ValueError, match="a bug"):
+        view.snapshot()
