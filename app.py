@@ -5,6 +5,7 @@
     python app.py ingest [options]     only the ingest (run several for scale)
     python app.py web [options]        only the web app (several workers may share the stores)
     python app.py simulate [options]   simulated gateways publishing to a broker
+    python app.py gateway-credentials  broker users and ACL of the registry's gateways
 
 Options also read `HAZMON_<OPTION>` variables; `python app.py serve --help` lists them.
 """
@@ -43,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
     from simulators.cli import add_arguments as add_sim_arguments
 
     add_sim_arguments(sub.add_parser("simulate", help="publish simulated plants over MQTT"))
+    from wiring.credentials import add_arguments as add_credentials_arguments
+
+    add_credentials_arguments(
+        sub.add_parser("gateway-credentials", help="write the broker's users, ACL and passwords")
+    )
     return parser
 
 
@@ -102,6 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the chosen command."""
     args = build_parser().parse_args(argv)
     command = args.command or "demo"
+    if command == "gateway-credentials":
+        from wiring.credentials import run as run_credentials
+
+        return run_credentials(args)
     if command == "simulate":
         from simulators.cli import run as run_simulator
 

@@ -42,6 +42,8 @@ class Settings:
     mqtt_client_id: str = "hazwatch-ingest"
     mqtt_username: str | None = None
     mqtt_password: str | None = field(default=None, repr=False)
+    mqtt_password_file: Path | None = None  # read into mqtt_password at start-up
+    mqtt_ca_file: Path | None = None  # None: the system's CAs verify an mqtts:// broker
     mqtt_receive_maximum: int = 2000
     topic_root: str = "hazmon"
     influx_url: str | None = None  # None: the embedded store
@@ -98,7 +100,9 @@ OPTIONS: dict[str, tuple[Callable[[str], object], str]] = {
     "mqtt_protocol": (str, "MQTT protocol version: 5 (default) or 3.1.1"),
     "mqtt_client_id": (str, "stable client id of this ingest worker (persistent session)"),
     "mqtt_username": (str, "broker user name"),
-    "mqtt_password": (str, "broker password"),
+    "mqtt_password": (str, "broker password (prefer the variable or --mqtt-password-file)"),
+    "mqtt_password_file": (Path, "file whose first line is the broker password"),
+    "mqtt_ca_file": (Path, "CA certificate (PEM) that signed an mqtts:// broker's certificate"),
     "mqtt_receive_maximum": (int, "MQTT 5 Receive Maximum: messages in flight before ack"),
     "topic_root": (str, "topic root (default hazmon)"),
     "influx_url": (str, "InfluxDB v1 HTTP API URL; without it, the embedded store is used"),
@@ -188,6 +192,7 @@ def load_settings(
     values.update({k: v for k, v in overrides.items() if v is not None})
 
     converted = _convert(values, problems)
+    _read_password_file(converted, problems)
     if problems:
         raise SettingsError(problems)
     # Each value has its own field's type (chosen by name in _convert), which mypy cannot see.
@@ -241,6 +246,25 @@ def _convert(values: Mapping[str, object], problems: list[str]) -> dict[str, Set
     return out
 
 
+def _read_password_file(values: dict[str, SettingValue], problems: list[str]) -> None:
+    # A password in a file stays out of the process list and of the environment.
+    path = values.get("mqtt_password_file")
+    if not isinstance(path, Path):
+        return
+    if "mqtt_password" in values:
+        problems.append("mqtt_password_file: give the broker password or its file, not both")
+        return
+    try:
+        password = path.read_text(encoding="utf-8").splitlines()[0] if path.stat().st_size else ""
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(f"mqtt_password_file: cannot read {path}: {exc}")
+        return
+    if not password:
+        problems.append(f"mqtt_password_file: {path} has no password on its first line")
+        return
+    values["mqtt_password"] = password
+
+
 def _path_like(value: object) -> str | os.PathLike[str]:
     # What Path() accepts; anything else is the TypeError Path() would raise.
     if isinstance(value, str | os.PathLike):
@@ -283,6 +307,11 @@ def _validate(s: Settings, problems: list[str]) -> None:
         parts = urlsplit(s.mqtt_url)
         if parts.scheme not in ("mqtt", "tcp", "mqtts", "ssl") or not parts.hostname:
             problems.append(f"mqtt_url: {s.mqtt_url!r} must look like mqtt://HOST:PORT")
+    if s.mqtt_ca_file is not None:
+        if not s.mqtt_endpoint()[2]:
+            problems.append("mqtt_ca_file: is only used with an mqtts:// broker URL")
+        if not s.mqtt_ca_file.is_file():
+            problems.append(f"mqtt_ca_file: file {s.mqtt_ca_file} does not exist")
     if s.mqtt_protocol not in ("5", "3.1.1"):
         problems.append(f"mqtt_protocol: {s.mqtt_protocol!r} must be 5 or 3.1.1")
     if not ID_PATTERN.fullmatch(s.mqtt_client_id):

@@ -1,9 +1,12 @@
 """A private Mosquitto running the shipped deploy/mosquitto.conf, for crash tests and benchmarks.
 
-The shipped file is production's: it listens on 1883, logs to syslog, keeps its database in
-/var/lib/mosquitto and points at password and ACL files that are not shipped. Everything else
-(persistence, autosave, queue and in-flight limits) is kept as it is, so a test of this broker
-is a test of what operators deploy.
+The shipped file is production's: it listens on 1883 and 8883 (TLS), logs to syslog, keeps its
+database in /var/lib/mosquitto and loads its certificates from /etc/mosquitto/certs and its
+users from the folder `app.py gateway-credentials` writes (/etc/mosquitto/hazwatch.d).
+`DeployedMosquitto` drops the listeners and the users for an anonymous one on a free port;
+`SecuredMosquitto` keeps them, changing only ports and folders. Everything else (persistence,
+autosave, queue and in-flight limits) is kept as it is, so a test of this broker is a test of
+what operators deploy.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from simulators.wire import WireError, WirePublisher
-from tests.services import START_TIMEOUT_S, MosquittoServer, _port_open, wait_for
+from tests.services import START_TIMEOUT_S, MosquittoServer, _port_open, free_port, wait_for
 
 DEPLOY_CONF = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto.conf"
 
@@ -32,6 +35,10 @@ MACHINE_SETTINGS = {
     "allow_anonymous",
     "password_file",
     "acl_file",
+    "include_dir",
+    "cafile",
+    "certfile",
+    "keyfile",
     "persistence_location",
     "log_dest",
     "user",
@@ -107,6 +114,122 @@ class DeployedMosquitto(MosquittoServer):
             self.proc.wait(10)
             self.proc = None
         wait_for(lambda: not _port_open(self.port), 10, what="the killed broker's port to close")
+
+
+# Where the shipped file keeps what `SecuredMosquitto` moves into private folders.
+SHIPPED_CERTS_DIR = "/etc/mosquitto/certs"
+SHIPPED_USERS_DIR = "/etc/mosquitto/hazwatch.d"
+README = DEPLOY_CONF.parent.parent / "README.md"
+CERTS_HEADING = "#### TLS certificates"
+
+
+class BrokerExited(AssertionError):
+    """Mosquitto exited instead of listening; carries its exit code and log."""
+
+    def __init__(self, returncode: int, log: str) -> None:
+        super().__init__(f"mosquitto exited with {returncode} instead of listening:\n{log}")
+        self.returncode = returncode
+
+
+def secured_config(
+    ports: dict[int, int], workdir: Path, certs_dir: Path, users_dir: Path, run_as: str | None
+) -> str:
+    """Return deploy/mosquitto.conf with only its ports and folders made private.
+
+    `ports` maps each shipped listener port to a free one (bound to 127.0.0.1); every other
+    line is kept, including whatever names password or ACL files.
+    """
+    lines = [f"user {run_as}"] if run_as else []
+    for raw in DEPLOY_CONF.read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.partition(" ")
+        if key == "listener":
+            lines.append(f"listener {ports[int(value.split()[0])]} 127.0.0.1")
+        elif key == "persistence_location":
+            lines.append(f"persistence_location {workdir}/")
+        elif key == "log_dest":
+            lines.append("log_dest stdout")
+        elif key == "include_dir" and value == SHIPPED_USERS_DIR:
+            lines.append(f"include_dir {users_dir}")
+        elif value.startswith(SHIPPED_CERTS_DIR + "/"):
+            lines.append(f"{key} {certs_dir}{value[len(SHIPPED_CERTS_DIR) :]}")
+        else:
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+class SecuredMosquitto(MosquittoServer):
+    """The shipped configuration as it is, on free ports: users, ACL and TLS included.
+
+    As root, Mosquitto would drop to the user `mosquitto`, which cannot enter pytest's temp
+    folders; `run_as` defaults to root then. A test that means to check the drop passes
+    run_as="mosquitto" with folders that user can read.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        binary: str,
+        certs_dir: Path,
+        users_dir: Path,
+        run_as: str | None = None,
+    ) -> None:
+        super().__init__(workdir, binary)
+        self.tls_port = free_port()
+        self.certs_dir, self.users_dir = certs_dir, users_dir
+        self.run_as = run_as or ("root" if os.geteuid() == 0 else None)
+
+    @property
+    def tls_url(self) -> str:
+        """Return the TLS listener's URL by the name its test certificate carries."""
+        return f"mqtts://localhost:{self.tls_port}"
+
+    def config(self) -> str:
+        ports = {1883: self.port, 8883: self.tls_port}
+        return secured_config(ports, self.workdir, self.certs_dir, self.users_dir, self.run_as)
+
+    def start(self) -> None:
+        """Start the broker; raise BrokerExited when it exits instead of listening."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(self.config())
+        log = self.workdir / "mosquitto.log"
+        proc = subprocess.Popen(
+            [self.binary, "-c", str(conf)], stdout=open(log, "ab"), stderr=subprocess.STDOUT
+        )
+        self.proc = proc
+
+        def listening() -> bool:
+            if proc.poll() is not None:
+                self.proc = None
+                raise BrokerExited(proc.returncode, log.read_text(errors="replace")[-3000:])
+            return _port_open(self.port) and _port_open(self.tls_port)
+
+        wait_for(listening, START_TIMEOUT_S, what="mosquitto to listen on both ports")
+
+    def reload(self) -> None:
+        """SIGHUP: what `systemctl reload mosquitto` sends; re-reads users and ACL."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGHUP)
+
+
+def make_certificates(folder: Path, broker_host: str = "localhost") -> Path:
+    """Run README's openssl commands (the first sh block after CERTS_HEADING) in `folder`."""
+    text = README.read_text(encoding="utf-8")
+    after = text[text.index(CERTS_HEADING) :]
+    start = after.index("```sh\n") + len("```sh\n")
+    script = after[start : after.index("```", start)]
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=folder,
+        env=dict(os.environ, BROKER_HOST=broker_host),
+        check=True,
+        capture_output=True,
+    )
+    return folder
 
 
 def shipped_setting(name: str) -> str | None:

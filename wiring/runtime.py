@@ -194,6 +194,7 @@ def start_ingest(rt: Runtime) -> None:
         host=host,
         port=port,
         tls=tls,
+        ca_file=str(s.mqtt_ca_file) if s.mqtt_ca_file else None,
         client_id=s.mqtt_client_id,
         protocol=s.mqtt_protocol,
         username=s.mqtt_username,

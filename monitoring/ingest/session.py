@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import sys
 import threading
 
 import paho.mqtt.client as mqtt
@@ -48,6 +49,7 @@ class IngestService:
         host: str,
         port: int,
         tls: bool = False,
+        ca_file: str | None = None,
         client_id: str = "hazwatch-ingest",
         protocol: str = "5",
         username: str | None = None,
@@ -57,6 +59,7 @@ class IngestService:
     ) -> None:
         self.pipeline = pipeline
         self.host, self.port, self.tls = host, port, tls
+        self.ca_file = ca_file  # None: the system's CAs
         self.client_id = client_id
         self.protocol = protocol
         self.username, self.password = username, password
@@ -80,12 +83,15 @@ class IngestService:
         if self.username:
             client.username_pw_set(self.username, self.password)
         if self.tls:
-            client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+            # The broker's certificate and its host name are always checked; an intranet
+            # broker's CA is given with --mqtt-ca-file.
+            client.tls_set(ca_certs=self.ca_file, cert_reqs=ssl.CERT_REQUIRED)
         client.max_inflight_messages_set(100)
         client.max_queued_messages_set(0)
         client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
         client.publish_handler = self._on_publish
         client.on_subscribe = self._on_subscribe
@@ -151,6 +157,16 @@ class IngestService:
         log.info("connected to %s:%d (session present: %s)", self.host, self.port, session_present)
         # Subscribe on every connect: the broker may have lost the session.
         client.subscribe(subscription_filter(self.root), qos=1)
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        # paho calls this inside its `except OSError` around the connect, so the reason (a
+        # refused port, a certificate the CA did not sign) is at hand; paho retries.
+        log.warning(
+            "cannot connect to the broker %s:%d: %s; retrying",
+            self.host,
+            self.port,
+            sys.exc_info()[1] or "connection failed",
+        )
 
     def _on_subscribe(
         self,

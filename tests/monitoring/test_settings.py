@@ -59,3 +59,43 @@ def test_secrets_are_not_in_repr():
     )
     assert s.admin_password == "s3cret-pass"
     assert "s3cret-pass" not in repr(s) and "influx-pass" not in repr(s)
+
+
+def test_broker_password_comes_from_a_file(tmp_path: Path):
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("s3cret-from-file\nignored second line\n")
+    s = load_settings({"mqtt_password_file": secret}, environ={})
+    assert s.mqtt_password == "s3cret-from-file"
+    s = load_settings({}, environ={"HAZMON_MQTT_PASSWORD_FILE": str(secret)})
+    assert s.mqtt_password == "s3cret-from-file"
+    assert "s3cret" not in repr(s)
+
+
+@pytest.mark.parametrize(
+    ("content", "env", "problem"),
+    [
+        (None, {}, "cannot read"),
+        ("", {}, "no password"),
+        ("\nlate\n", {}, "no password"),
+        ("pw\n", {"HAZMON_MQTT_PASSWORD": "other"}, "not both"),
+    ],
+)
+def test_a_broker_password_file_that_cannot_work_is_refused(tmp_path, content, env, problem):
+    secret = tmp_path / "mqtt-password"
+    if content is not None:
+        secret.write_text(content)
+    with pytest.raises(SettingsError, match=problem):
+        load_settings({"mqtt_password_file": secret}, environ=env)
+
+
+def test_ca_file_is_for_an_mqtts_broker_and_must_exist(tmp_path: Path):
+    ca = tmp_path / "ca.crt"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    s = load_settings({"mqtt_url": "mqtts://broker:8883", "mqtt_ca_file": ca}, environ={})
+    assert s.mqtt_ca_file == ca and s.mqtt_endpoint() == ("broker", 8883, True)
+    with pytest.raises(SettingsError, match="only used with an mqtts"):
+        load_settings({"mqtt_url": "mqtt://broker:1883", "mqtt_ca_file": ca}, environ={})
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(
+            {"mqtt_url": "mqtts://broker", "mqtt_ca_file": tmp_path / "missing.crt"}, environ={}
+        )
