@@ -14,6 +14,7 @@ from monitoring.books.rejects import RejectLog
 from monitoring.books.users import AuditLog, UserBook
 from monitoring.books.workers import WorkerBoard
 from monitoring.db.database import Database
+from monitoring.logs import merge_snapshots, own_snapshot
 from monitoring.registry.model import Registry
 from monitoring.storage.base import RecordStore
 from monitoring.users import User, UserError
@@ -187,6 +188,10 @@ def health_report(ctx: ApiContext) -> dict:
                 (float(s.get("oldest_unacked_age_s", 0.0)) for s in states), default=0.0
             ),
         },
+        # Log counts of every reporting ingest worker, and of this process when it is not one.
+        "log": merge_snapshots(
+            [s.get("log") for s in states] + ([own_snapshot()] if local is None else [])
+        ),
         "workers": [
             {
                 "worker_id": w["worker_id"],
@@ -228,6 +233,7 @@ def _writer_problems(states: list[dict], now_ms: int) -> list[str]:
                 f"{who}: {quarantined} spooled points could not be read and were moved to "
                 "spool/quarantine/ (see the log)"
             )
+        problems += _spool_problems(who, s)
         problems += _journal_problems(who, s)
         age = float(s.get("oldest_unacked_age_s", 0.0) or 0.0)
         if age > STUCK_AFTER_S:
@@ -236,6 +242,24 @@ def _writer_problems(states: list[dict], now_ms: int) -> list[str]:
                 f"({s.get('pending', 0)} points pending)"
             )
     return problems
+
+
+def _spool_problems(who: str, s: dict) -> list[str]:
+    """Name a spool that refuses batches (its bound or disk full) or cannot save its cursor."""
+    error = s.get("spool_error") or ""
+    if s.get("spool_full"):
+        return [
+            f"{who}: spool full ({error}): {s.get('pending', 0)} points wait, new messages are "
+            "not acknowledged until the store answers and the spool drains"
+        ]
+    if error:
+        return [f"{who}: points cannot be made durable ({error}); new messages wait unacknowledged"]
+    if s.get("spool_cursor_error"):
+        return [
+            f"{who}: spool disk full ({s['spool_cursor_error']}): replay goes on, "
+            "its progress is saved when the disk has room"
+        ]
+    return []
 
 
 def _journal_problems(who: str, s: dict) -> list[str]:
