@@ -152,6 +152,7 @@ REJECTION_CODES: dict[str, str] = {
     "future_timestamp": "timestamp more than 5 minutes in the future",
     "too_old": "timestamp older than the store's retention (retention_days)",
     "store_rejected": "the time-series store refused the point for good",
+    "conflicting_repeat": "a sensor's reading at a time already received, with another value",
     "bad_value": "value is not a finite number or boolean",
     "bad_field": "a field has the wrong type or an unknown value",
     "no_content": "nothing usable in the message",

@@ -127,6 +127,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "admin.code.future_timestamp": ("Timestamp in the future", "时间戳超前"),
     "admin.code.too_old": ("Older than retention", "超出保留期"),
     "admin.code.store_rejected": ("Refused by the store", "存储拒绝"),
+    "admin.code.conflicting_repeat": ("Conflicting repeat", "同一时刻数值冲突"),
     "admin.code.bad_value": ("Bad value", "数值错误"),
     "admin.code.bad_field": ("Bad field", "字段错误"),
     "admin.code.no_content": ("No usable content", "无有效内容"),
