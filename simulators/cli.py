@@ -1,6 +1,7 @@
 """`python app.py simulate ...`: simulated gateways, incident scenarios and load mode.
 
 app.py simulate                                 8 enterprises, every 5 s, until Ctrl-C
+app.py simulate --enterprises 500               a province: 625 gateways on one thread
 app.py simulate --scenario ammonia-night-patrol --speed 10 --duration 120
 app.py simulate --rate 20000 --count 1000000    load mode, then print what was published
 app.py simulate --write-registry registry.yaml  write the generated registry and exit
@@ -274,13 +275,20 @@ def _run_simulation(args: argparse.Namespace, province: dict, broker: _Broker) -
             flush=True,
         )
     simulation.start()
+    unconnected = 0
     try:
         threading.Event().wait(args.duration)  # None: until interrupted
     except KeyboardInterrupt:
         pass
     finally:
+        unconnected = simulation.unconnected
         simulation.stop()
     print(f"published {simulation.messages} messages in {simulation.ticks} ticks", flush=True)
+    if unconnected:
+        # Why was logged once, as an error, when it happened (simulators.limits).
+        total = len(simulation.gateways)
+        print(f"simulate: {unconnected} of {total} gateways not connected", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,6 +3,11 @@
 Messages are built by pure functions from a `SiteFrame`; `SiteGateway` only adds what a
 real gateway keeps between messages: its connection, its online/offline state (retained,
 with `offline` as Last Will) and which permits it has already reported.
+
+Every gateway keeps its own connection and client id, because the contract's status is per
+site: only a connection of its own gives a site a Last Will that says `offline` when that
+gateway (not the simulator) vanishes. The connections share one network thread
+(simulators.netloop), so a province costs one descriptor per site and no thread per site.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from simulators.limits import closed_before_connack, describe_connect_error, refused
+from simulators.netloop import GatewayLoop, Timer
 from simulators.noise import stable_key, uniform
 from simulators.site import SiteFrame
 
@@ -25,7 +32,9 @@ log = logging.getLogger(__name__)
 QOS = 1
 KEEPALIVE_S = 30
 MAX_INFLIGHT = 1000
-STOP_FLUSH_TIMEOUT_S = 5.0
+CONNECT_TIMEOUT_S = 2.0  # a TCP connect blocks the network thread at most this long
+RECONNECT_DELAY_S = (1.0, 30.0)  # first and longest wait before trying again
+STOP_FLUSH_TIMEOUT_S = 2.5  # then a gateway that has not said goodbye is cut off
 PROTOCOLS = {"3.1.1": mqtt.MQTTv311, "5": mqtt.MQTTv5}
 
 
@@ -76,7 +85,12 @@ def encode(payload: Mapping[str, Any]) -> bytes:
 
 
 class SiteGateway:
-    """One site's gateway: publishes frames of that site through its own MQTT client."""
+    """One site's gateway: publishes frames of that site through its own MQTT connection.
+
+    Runs on a shared GatewayLoop (a Simulation's), or on one of its own when none is given.
+    `state` is `idle`, `waiting` (for a connection attempt), `connecting` (CONNECT sent),
+    `connected`, `closing` or `closed`; `problem` says why the last attempt failed.
+    """
 
     def __init__(
         self,
@@ -92,6 +106,7 @@ class SiteGateway:
         password: str | None = None,
         client_id: str | None = None,
         clock: Callable[[], float] = time.time,
+        loop: GatewayLoop | None = None,
     ) -> None:
         self.enterprise = enterprise
         self.site = site
@@ -102,10 +117,17 @@ class SiteGateway:
         self.client_id = client_id or f"gw-{enterprise}-{site}"
         self.clock = clock  # stamps the online message sent on (re)connect
         self.online = True  # what the gateway reports; a scenario may take it offline
+        self.state = "idle"
+        self.problem: str | None = None
+        self.attempts = 0
+        self._loop = loop
+        self._own_loop = loop is None
         self._client: mqtt.Client | None = None
         self._connected = threading.Event()
-        self._lock = threading.Lock()
-        self._last_info: mqtt.MQTTMessageInfo | None = None
+        self._got_connack = False
+        self._attempt_at = 0.0
+        self._delay = RECONNECT_DELAY_S[0]
+        self._retry: Timer | None = None
         self._permits_sent: dict[str, dict[str, Any]] = {}
 
     def topic(self, kind: str) -> str:
@@ -117,8 +139,68 @@ class SiteGateway:
         """Tell whether the client is connected to the broker now."""
         return self._connected.is_set()
 
+    @property
+    def closed(self) -> bool:
+        """Tell whether the gateway has stopped and its connection is gone."""
+        return self.state in ("idle", "closed")
+
     def start(self) -> None:
-        """Connect in the background (paho reconnects by itself after a loss)."""
+        """Connect in the background; after a loss, try again with a growing delay."""
+        if self._loop is None:
+            self._loop = GatewayLoop(f"gateway {self.client_id}")
+        if self._own_loop:
+            self._loop.start()
+        self._loop.call(self.begin)
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Wait until connected; return whether it is."""
+        return self._connected.wait(timeout)
+
+    def publish_frame(self, frame: SiteFrame) -> int:
+        """Publish one frame as a real gateway would; return the number of messages sent.
+
+        A gateway that is not connected publishes nothing: the frame is lost, not queued,
+        so a gateway kept out by a limit cannot fill the memory with frames.
+        """
+        if self._loop is not None and not self._loop.in_loop() and self._loop.running:
+            return self._loop.call(lambda: self.publish_frame(frame))
+        if not frame.online:
+            if self.online:
+                self.online = False
+                return self._publish("status", status_payload("offline", frame.t_ms), True)
+            return 0
+        sent = 0
+        if not self.online:
+            self.online = True
+            sent += self._publish("status", status_payload("online", frame.t_ms), True)
+        telemetry = telemetry_payload(frame)
+        if telemetry is not None:
+            sent += self._publish("telemetry", telemetry)
+        for message in presence_payloads(frame, self.cameras):
+            sent += self._publish("presence", message)
+        for permit in frame.permits:
+            if self._permits_sent.get(permit["permit"]) != permit:
+                if self._publish("permit", permit):
+                    self._permits_sent[permit["permit"]] = dict(permit)
+                    sent += 1
+        return sent
+
+    def stop(self, timeout: float = STOP_FLUSH_TIMEOUT_S) -> None:
+        """Say offline, disconnect cleanly, and cut the connection if that takes too long."""
+        loop = self._loop
+        if loop is None or not loop.running:
+            return
+        loop.call(self.begin_stop)
+        deadline = time.monotonic() + timeout
+        while not self.closed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        loop.call(self.abort)
+        if self._own_loop:
+            loop.stop()
+
+    # The rest runs in the loop's thread.
+    def begin(self) -> None:
+        """Make the MQTT client and queue its first connection attempt."""
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
@@ -126,84 +208,98 @@ class SiteGateway:
         )
         client.max_inflight_messages_set(MAX_INFLIGHT)
         client.max_queued_messages_set(0)
-        client.reconnect_delay_set(1, 30)
+        client.connect_timeout = CONNECT_TIMEOUT_S
         if self.username:
             client.username_pw_set(self.username, self.password)
         # The broker announces us offline if we vanish without a clean goodbye.
         client.will_set(self.topic("status"), encode(status_payload("offline")), QOS, retain=True)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        assert self._loop is not None
+        self._loop.attach(client)
+        client.connect_async(self.host, self.port, keepalive=KEEPALIVE_S)  # no I/O yet
         self._client = client
-        client.connect_async(self.host, self.port, keepalive=KEEPALIVE_S)
-        client.loop_start()
+        self.state = "waiting"
+        self._loop.call_paced(self._attempt)
 
-    def wait_connected(self, timeout: float) -> bool:
-        """Wait until connected; return whether it is."""
-        return self._connected.wait(timeout)
-
-    def publish_frame(self, frame: SiteFrame) -> int:
-        """Publish one frame as a real gateway would; return the number of messages sent."""
-        with self._lock:
-            if not frame.online:
-                if self.online:
-                    self.online = False
-                    self._publish("status", status_payload("offline", frame.t_ms), retain=True)
-                    return 1
-                return 0
-            sent = 0
-            if not self.online:
-                self.online = True
-                self._publish("status", status_payload("online", frame.t_ms), retain=True)
-                sent += 1
-            telemetry = telemetry_payload(frame)
-            if telemetry is not None:
-                self._publish("telemetry", telemetry)
-                sent += 1
-            for message in presence_payloads(frame, self.cameras):
-                self._publish("presence", message)
-                sent += 1
-            for permit in frame.permits:
-                if self._permits_sent.get(permit["permit"]) != permit:
-                    self._publish("permit", permit)
-                    self._permits_sent[permit["permit"]] = dict(permit)
-                    sent += 1
-            return sent
-
-    def stop(self, timeout: float = STOP_FLUSH_TIMEOUT_S) -> None:
-        """Say offline, let queued messages reach the broker, and disconnect cleanly."""
+    def begin_stop(self) -> None:
+        """Say offline (retained) and queue a DISCONNECT behind it: the broker reads both."""
+        if self._retry is not None:
+            self._retry.cancel()
         client = self._client
-        if client is None:
+        if client is None or self.state not in ("connecting", "connected"):
+            self.abort()
             return
-        with self._lock:
-            if self.connected and self.online:
-                now_ms = int(self.clock() * 1000)
-                self._publish("status", status_payload("offline", now_ms), retain=True)
-            info = self._last_info
-        if info is not None and self.connected:
-            try:
-                info.wait_for_publish(timeout)
-            except (RuntimeError, ValueError):
-                pass  # connection lost meanwhile: the Last Will says offline for us
-        client.disconnect()
-        client.loop_stop()
+        if self.connected and self.online:
+            self._publish("status", status_payload("offline", int(self.clock() * 1000)), True)
+        self.state = "closing"
+        client.disconnect()  # written after the offline status; then paho closes the socket
+
+    def abort(self) -> None:
+        """Close the connection at once, without DISCONNECT (the Last Will says offline)."""
+        if self._retry is not None:
+            self._retry.cancel()
+        if self._client is not None and self._loop is not None:
+            self._loop.abort(self._client)
         self._client = None
         self._connected.clear()
+        self.state = "closed"
 
-    def _publish(self, kind: str, payload: Mapping[str, Any], retain: bool = False) -> None:
-        assert self._client is not None, "start() the gateway before publishing"
-        self._last_info = self._client.publish(self.topic(kind), encode(payload), QOS, retain)
+    def _attempt(self) -> None:
+        if self.state != "waiting" or self._client is None:
+            return
+        self.attempts += 1
+        self._got_connack = False
+        self._attempt_at = time.monotonic()
+        try:
+            self._client.reconnect()  # TCP connect (blocking, bounded), then CONNECT queued
+        except OSError as exc:
+            self._failed(describe_connect_error(exc, self.host, self.port, CONNECT_TIMEOUT_S))
+            return
+        self.state = "connecting"
+
+    def _failed(self, problem: str) -> None:
+        self.problem = problem
+        self.state = "waiting"
+        self._connected.clear()
+        # 0.5 to 1.5 times the delay, so gateways cut off together do not return together.
+        delay = self._delay * (0.5 + uniform(stable_key(self.client_id), self.attempts))
+        self._delay = min(self._delay * 2.0, RECONNECT_DELAY_S[1])
+        loop = self._loop
+        assert loop is not None
+        self._retry = loop.call_later(delay, lambda: loop.call_paced(self._attempt))
+
+    def _publish(self, kind: str, payload: Mapping[str, Any], retain: bool = False) -> int:
+        if self._client is None or not self.connected:
+            return 0
+        self._client.publish(self.topic(kind), encode(payload), QOS, retain)
+        return 1
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        self._got_connack = True
         if reason_code.is_failure:
-            log.warning("gateway %s: broker refused connection: %s", self.client_id, reason_code)
-            return
+            self.problem = refused(reason_code)
+            return  # the broker closes the connection; _on_disconnect tries again later
+        self.state = "connected"
+        self.problem = None
+        self._delay = RECONNECT_DELAY_S[0]
         self._connected.set()
-        with self._lock:
-            # Retained, so a monitor that subscribes later sees the current state. A gateway
-            # in a simulated outage stays silent even if its connection comes back.
-            if self.online:
-                now_ms = int(self.clock() * 1000)
-                self._publish("status", status_payload("online", now_ms), retain=True)
+        # Retained, so a monitor that subscribes later sees the current state. A gateway
+        # in a simulated outage stays silent even if its connection comes back.
+        if self.online:
+            self._publish("status", status_payload("online", int(self.clock() * 1000)), True)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
         self._connected.clear()
+        if self.state in ("closing", "closed"):
+            self.state = "closed"
+            return
+        if self.state not in ("connecting", "connected") or client is not self._client:
+            return  # already counted as failed, or an old client
+        if self._got_connack:
+            problem = self.problem or f"connection lost ({reason_code})"
+        elif time.monotonic() - self._attempt_at >= 0.9 * KEEPALIVE_S:
+            problem = f"no CONNACK within {KEEPALIVE_S} s (broker overloaded?)"
+        else:
+            problem = closed_before_connack()
+        self._failed(problem)

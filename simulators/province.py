@@ -3,7 +3,9 @@
 The first enterprise is always the story's plant, Tianyu Fertilizer (`ty-fert`), whose south
 liquid-ammonia tank farm (`NH3-TANK-S`) the scenarios play in. The others cover the usual
 major-hazard industries: chlor-alkali, coking, refining, LPG storage, pharmaceutical
-intermediates, coal chemicals and fine chemicals. Names, places and phones are invented.
+intermediates, coal chemicals and fine chemicals. The first sixteen have hand-written names;
+the rest get generated ones (simulators.names), so even thousands of enterprises and their
+people never share a name in English or Chinese. Names, places and phones are invented.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import yaml
 
 from simulators.industries import INDUSTRIES, STORY_ENTERPRISE, Industry, ZoneTemplate
+from simulators.names import CITIES, ProvinceNames
 
 TIMEZONE = "Asia/Shanghai"
 RESTRICTIONS: tuple[dict[str, str], ...] = (
@@ -27,59 +30,11 @@ RESTRICTIONS: tuple[dict[str, str], ...] = (
 # One province-sized box (roughly 3 x 3.5 degrees).
 LAT_RANGE = (34.6, 37.6)
 LON_RANGE = (110.5, 114.0)
-REGIONS = (
-    ("Yunzhou", "云州"),
-    ("Beiling", "北陵"),
-    ("Changhe", "长河"),
-    ("Xiyang", "西阳"),
-    ("Lanshan", "岚山"),
-    ("Fengling", "枫岭"),
-)
+REGIONS = CITIES  # an enterprise's region is the city its name starts with
 ROADS = ("Huagong", "Xingye", "Binhe", "Chuangxin", "Weiyi", "Jingsan", "Gangcheng")
-SURNAMES = (
-    "Zhang",
-    "Wang",
-    "Li",
-    "Zhao",
-    "Liu",
-    "Chen",
-    "Yang",
-    "Huang",
-    "Zhou",
-    "Wu",
-    "Xu",
-    "Sun",
-    "Ma",
-    "Zhu",
-    "Hu",
-    "Guo",
-    "He",
-    "Lin",
-    "Gao",
-    "Luo",
-)
-GIVEN_NAMES = (
-    "Wei",
-    "Na",
-    "Qiang",
-    "Lei",
-    "Min",
-    "Jing",
-    "Jun",
-    "Yan",
-    "Tao",
-    "Fang",
-    "Hui",
-    "Peng",
-    "Xin",
-    "Bo",
-    "Ying",
-    "Chao",
-    "Hong",
-    "Gang",
-    "Ping",
-    "Lin",
-)
+# The first enterprises carry hand-written names (industries.py: two per industry); the
+# others get generated ones (names.py), distinct in both languages.
+HAND_NAMED = 2 * len(INDUSTRIES)
 CONTACT_ROLES = ("principal", "leader_in_charge", "safety_manager", "hazard_owner")
 DUTY_SHIFTS = ("08:00-20:00", "20:00-08:00")
 # Sensor kind -> (id prefix, unit, default limits). Toxic set points follow GB/T 50493-2019:
@@ -102,13 +57,12 @@ def generate_province(n_enterprises: int = 8, seed: int = 7) -> dict:
     if n_enterprises < 1:
         raise ValueError("n_enterprises must be at least 1")
     rng = random.Random(seed)
-    enterprises: list[dict[str, Any]] = []
-    used_ids: set[str] = set()
-    for index in range(n_enterprises):
-        industry = INDUSTRIES[index % len(INDUSTRIES)]
-        enterprise = _enterprise(index, industry, rng, used_ids)
-        used_ids.add(enterprise["id"])
-        enterprises.append(enterprise)
+    names = ProvinceNames(seed)
+    names.reserve(*(n for i in range(HAND_NAMED) for n in _hand_name(i)))
+    enterprises = [
+        _enterprise(index, INDUSTRIES[index % len(INDUSTRIES)], rng, names)
+        for index in range(n_enterprises)
+    ]
     return {
         "timezone": TIMEZONE,
         "restrictions": [dict(r) for r in RESTRICTIONS],
@@ -144,20 +98,23 @@ def iter_sites(province: dict) -> list[tuple[dict, dict]]:
     return [(e, s) for e in province["enterprises"] for s in e["sites"]]
 
 
-def _enterprise(index: int, industry: Industry, rng: random.Random, used: set[str]) -> dict:
-    region, region_zh = REGIONS[0] if index == 0 else rng.choice(REGIONS)
+def _hand_name(index: int) -> tuple[str, str, str]:
+    """Return (id, name, name_zh) of one of the first HAND_NAMED enterprises."""
     if index == 0:
-        ident, name, name_zh = STORY_ENTERPRISE
+        return STORY_ENTERPRISE
+    industry = INDUSTRIES[index % len(INDUSTRIES)]
+    word, word_zh, abbr = industry.words[index // len(INDUSTRIES)]
+    return f"{abbr}-{industry.short}", industry.name.format(word), industry.name_zh.format(word_zh)
+
+
+def _enterprise(index: int, industry: Industry, rng: random.Random, names: ProvinceNames) -> dict:
+    if index < HAND_NAMED:
+        # The demo's enterprises keep the names the story, the tests and the docs use.
+        region, _ = REGIONS[0] if index == 0 else rng.choice(REGIONS)
+        ident, name, name_zh = _hand_name(index)
     else:
-        round_ = index // len(INDUSTRIES)
-        word, word_zh, abbr = industry.words[round_ % len(industry.words)]
-        name = industry.name.format(word)
-        name_zh = industry.name_zh.format(word_zh)
-        ident = f"{abbr}-{industry.short}"
-        suffix = 2
-        while ident in used:
-            ident = f"{abbr}-{industry.short}{suffix}"
-            suffix += 1
+        made = names.enterprise(industry.short)
+        ident, name, name_zh, region = made.ident, made.name, made.name_zh, made.city
     lat = round(rng.uniform(*LAT_RANGE), 4)
     lon = round(rng.uniform(*LON_RANGE), 4)
     sites = []
@@ -173,20 +130,19 @@ def _enterprise(index: int, industry: Industry, rng: random.Random, used: set[st
         "name_zh": name_zh,
         "region": region,
         "address": f"{rng.randint(1, 88)} {rng.choice(ROADS)} Road, {region} Chemical Industry Park",
-        "contacts": _contacts(index, rng),
+        "contacts": _contacts(index, names),
         "sites": sites,
     }
 
 
-def _contacts(index: int, rng: random.Random) -> list[dict[str, Any]]:
-    names = rng.sample([f"{s} {g}" for s in SURNAMES for g in GIVEN_NAMES], 6)
+def _contacts(index: int, names: ProvinceNames) -> list[dict[str, Any]]:
     contacts: list[dict[str, Any]] = []
     for n, role in enumerate((*CONTACT_ROLES, "duty_officer", "duty_officer")):
         contact: dict[str, Any] = {
-            "name": names[n],
+            "name": names.person(),
             "role": role,
-            # Obviously made-up numbers: 139 00EE 00NN.
-            "phone": f"+86 139 00{(index + 1) % 100:02d} 00{n + 1:02d}",
+            # Obviously made-up numbers, one per person: 139 EEEE 00NN.
+            "phone": f"+86 139 {(index + 1) % 10_000:04d} 00{n + 1:02d}",
         }
         if role == "duty_officer":
             contact["shifts"] = [DUTY_SHIFTS[n - len(CONTACT_ROLES)]]
