@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import InfluxServer, MosquittoServer, find_binary
+from tests.services import InfluxServer, MosquittoServer, SmallDisk, find_binary
 
 REQUIRE_SERVICES = os.environ.get("HAZMON_REQUIRE_SERVICES") == "1"
 
@@ -131,3 +131,14 @@ def data_dir(tmp_path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     return d
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 2 MB tmpfs the test can fill; skipped (failed in CI) when it cannot be mounted."""
+    disk = SmallDisk(tmp_path / "small-disk")
+    reason = disk.mount()
+    if reason:
+        missing_service(reason)
+    yield disk
+    disk.unmount()

@@ -194,3 +194,49 @@ class InfluxServer:
         if "error" in result:
             raise RuntimeError(result["error"])
         return result.get("series", [])
+
+
+class SmallDisk:
+    """A small tmpfs mounted for one test: a disk that really runs out of space (ENOSPC)."""
+
+    FILLER = "filler"
+
+    def __init__(self, mountpoint: Path, size: str = "2m") -> None:
+        self.mountpoint = Path(mountpoint)
+        self.size = size
+
+    def mount(self) -> str | None:
+        """Mount it; return why that is impossible (None when mounted)."""
+        if os.geteuid() != 0:
+            return "mounting a tmpfs (a disk that can be filled) needs root"
+        self.mountpoint.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={self.size}", "tmpfs", str(self.mountpoint)],
+            capture_output=True,
+            text=True,
+        )
+        return f"cannot mount a tmpfs: {r.stderr.strip()}" if r.returncode else None
+
+    def unmount(self) -> None:
+        subprocess.run(["umount", "-l", str(self.mountpoint)], capture_output=True)
+
+    def free_bytes(self) -> int:
+        st = os.statvfs(self.mountpoint)
+        return st.f_bavail * st.f_frsize
+
+    def fill(self, leave: int = 0) -> None:
+        """Grow a filler file until only about `leave` bytes are free (0: none, to the byte)."""
+        fd = os.open(self.mountpoint / self.FILLER, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            for chunk in (65536, 4096, 1):
+                while self.free_bytes() > leave:
+                    try:
+                        os.write(fd, b"\0" * min(chunk, max(1, self.free_bytes() - leave)))
+                    except OSError:  # ENOSPC: full at this chunk size, try a smaller one
+                        break
+        finally:
+            os.close(fd)
+
+    def free(self) -> None:
+        """Delete the filler file."""
+        (self.mountpoint / self.FILLER).unlink(missing_ok=True)

@@ -6,7 +6,10 @@ Layout of the spool directory:
 - `cursor`: how far replay got (`segment offset points-into-frame`). It is replaced
   atomically but not fsynced: losing an update only means replaying a batch again, and
   replay is safe to repeat because store writes are idempotent (a point is identified by
-  measurement, tags and time, so writing it twice stores it once).
+  measurement, tags and time, so writing it twice stores it once). For the same reason a
+  cursor that cannot be saved (a full disk: ENOSPC on its temp file) never stops replay: the
+  cursor is kept in memory, replay goes on (deleting drained segments frees the disk), and
+  it is saved again at the next step (`cursor_error` says why it is not saved meanwhile).
 - `lock`: held with flock by the one Spool that owns the directory.
 
 `append()` fsyncs before returning, so the caller may acknowledge MQTT messages. Segments are
@@ -17,6 +20,7 @@ a segment once it is fully written to the store, so memory stays flat whatever t
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -79,6 +83,7 @@ class Spool:
         self._active_fd: int | None = None
         self._lock_fd: int | None = None
         self.quarantined_points = 0  # points of unreadable frames moved aside
+        self.cursor_error = ""  # why the saved cursor lags the one in memory; "" if it does not
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -105,7 +110,9 @@ class Spool:
                     self._path(seq).unlink()
                 else:
                     self._segments[seq] = segment
-            self._next_seq = max([1, cursor.seq, *(s + 1 for s in seqs)])
+            # Never reuse the saved cursor's segment number: a cursor that could not be saved
+            # may name a deleted segment at an offset, which must not apply to a new one.
+            self._next_seq = max([1, cursor.seq + 1, *(s + 1 for s in seqs)])
             self._cursor, self._consumed = self._resume_at(cursor)
             self._active_seq = self._active_fd = None  # appends start a fresh segment
 
@@ -113,6 +120,8 @@ class Spool:
         """Close files and give up ownership of the directory."""
         with self._lock:
             self._close_active()
+            if self.cursor_error and self._lock_fd is not None:
+                self._write_cursor()  # one more try; a stale cursor only repeats some replay
             if self._lock_fd is not None:
                 os.close(self._lock_fd)  # releases the flock
                 self._lock_fd = None
@@ -214,6 +223,9 @@ class Spool:
             raise ValueError("max_points must be at least 1")
         written = 0
         with self._replay_lock:
+            if self.cursor_error:
+                with self._lock:
+                    self._write_cursor()  # the disk may have room again
             while True:
                 with self._lock:
                     batch = self._next_batch(max_points)
@@ -296,6 +308,8 @@ class Spool:
             self._close_active()
         del self._segments[seq]
         self._path(seq).unlink(missing_ok=True)
+        if self.cursor_error:
+            self._write_cursor()  # the deletion just freed room on the disk
 
     def _quarantine(self, frame: Frame, seq: int, skip: int, exc: Exception) -> None:
         """Move an unreadable frame aside with its reason, and step the cursor past it."""
@@ -398,10 +412,27 @@ class Spool:
         return _Cursor(seq, offset, skip)
 
     def _write_cursor(self) -> None:
+        """Save the cursor; on a disk error (ENOSPC) keep it in memory and say why."""
         tmp = self.directory / (CURSOR_FILE + ".tmp")
         c = self._cursor
-        tmp.write_text(f"{c.seq} {c.offset} {c.skip}\n")
-        os.replace(tmp, self.directory / CURSOR_FILE)
+        try:
+            tmp.write_text(f"{c.seq} {c.offset} {c.skip}\n")
+            os.replace(tmp, self.directory / CURSOR_FILE)
+        except OSError as exc:
+            # The saved cursor lags, which after a restart replays some points again: harmless.
+            if not self.cursor_error:
+                log.warning(
+                    "spool cursor not saved (%s); kept in memory, replay goes on and saves it "
+                    "when the disk has room",
+                    exc,
+                )
+            self.cursor_error = f"cursor not saved: {exc}"[:300]
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            return
+        if self.cursor_error:
+            log.info("spool cursor saved again")
+            self.cursor_error = ""
 
     def _path(self, seq: int) -> Path:
         return self.directory / f"{seq:012d}{SEGMENT_SUFFIX}"

@@ -107,7 +107,9 @@ def test_a_dead_writer_makes_health_degraded():
 def test_quarantined_spool_points_make_health_degraded():
     store, acked = RecordingStore(), []
     p = make_pipeline(store, acked)
-    p.spool = SimpleNamespace(quarantined_points=7, pending_points=lambda: 0)  # type: ignore[assignment]
+    p.spool = SimpleNamespace(  # type: ignore[assignment]
+        quarantined_points=7, pending_points=lambda: 0, cursor_error=""
+    )
     health = health_of(p)
     assert p.status()["quarantined_points"] == 7
     assert health["status"] != "ok"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
 import subprocess
@@ -477,3 +478,79 @@ def test_a_frame_that_fails_mid_batch_is_handed_over_after_the_good_frames_befor
     assert store.readings == readings(4, 0) + readings(4, 20)
     assert s.quarantined_points == 3
     s.close()
+
+
+# -- a full disk (issue 9, case 5) ---------------------------------------------------------
+
+
+def test_replay_on_a_full_disk_keeps_its_cursor_in_memory_and_frees_the_disk(
+    small_disk, monkeypatch
+):
+    monkeypatch.setattr(spool_module, "SEGMENT_BYTES", 128 * 1024)  # several segments
+    directory = small_disk.mountpoint / "spool"
+    s = Spool(directory)
+    s.start()
+    small_disk.fill(leave=700 * 1024)
+    appended = 0
+    with pytest.raises(OSError) as full:
+        while True:
+            s.append(readings(500, appended), [])
+            appended += 500
+    assert full.value.errno == errno.ENOSPC
+    assert len(segments(directory)) >= 3
+    small_disk.fill()  # to the last byte: not even the cursor's temp file fits now
+    store = Recorder()
+    cursor_errors: list[str] = []
+
+    def write(r: list[Reading], p: list[PresenceCount]) -> None:
+        cursor_errors.append(s.cursor_error)
+        store(r, p)
+
+    # Before issue 9 case 5: OSError ENOSPC out of replay after its first batch.
+    assert s.replay(write, max_points=500) == appended
+    assert store.readings == readings(appended)
+    assert any("No space left" in e for e in cursor_errors), cursor_errors[:3]
+    assert s.is_empty() and segments(directory) == []
+    assert s.cursor_error == ""  # saved again once a drained segment freed the disk
+    s.append(readings(10, appended), [])  # room again
+    s.close()
+    again = Spool(directory)
+    again.start()
+    assert again.pending_points() == 10
+    again.close()
+
+
+def test_a_cursor_that_was_not_saved_never_makes_a_restart_skip_new_batches(spool_dir, monkeypatch):
+    first = Spool(spool_dir)
+    first.start()
+    for first_index in (0, 10, 20):
+        first.append(readings(10, first_index), [])
+    # The first frame is written and the cursor saved after it; then the disk fills up.
+    with pytest.raises(ConnectionError):
+        first.replay(Recorder(fail_on_call=2), max_points=10)
+    real_write_text = Path.write_text
+
+    def disk_full(path: Path, *args, **kwargs) -> int:
+        if path.name.startswith("cursor"):
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_write_text(path, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "write_text", disk_full)
+        assert first.replay(Recorder(), max_points=10) == 20
+        assert first.is_empty() and segments(spool_dir) == []
+        assert "No space left" in first.cursor_error
+        first.close()  # still no room: the cursor on disk names the deleted segment
+    second = Spool(spool_dir)
+    second.start()
+    # A frame of the same size as the one the stale cursor skips, then two more.
+    new = [readings(10, 0), readings(10, 200), readings(10, 210)]
+    for batch in new:
+        second.append(batch, [])
+    second.close()  # as after a crash: nothing replayed, the cursor file untouched
+    third = Spool(spool_dir)
+    third.start()
+    store = Recorder()
+    third.replay(store)
+    assert store.readings == [r for batch in new for r in batch]
+    third.close()
