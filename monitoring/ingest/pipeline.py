@@ -22,6 +22,8 @@ from monitoring.books.rejects import RejectedMessage
 from monitoring.books.unregistered import Sighting
 from monitoring.clock import Clock
 from monitoring.edge.parse import parse_message
+from monitoring.ingest.repeats import RepeatDetector
+from monitoring.ingest.spool_retry import SpoolRetry, replay_some
 from monitoring.records import (
     UNKNOWN,
     GatewayStatus,
@@ -136,6 +138,7 @@ class IntakePipeline:
         self.worker_id = worker_id
         self.clock = clock
         self.counters = IntakeCounters()
+        self.repeats = RepeatDetector()  # a later, different value for a (sensor, ts): refused
         self.listeners: list[Callable[[StoredBatch], None]] = []
         self.status_extra: Callable[[], dict[str, object]] = dict
         # More parts of this worker's /health state (the alarm service's backlog).
@@ -156,6 +159,7 @@ class IntakePipeline:
         self._writer_error_ms = 0
         self._last_commit_ms = 0
         self._late_rejects: list[RejectedMessage] = []  # refused in replay, not yet in the log
+        self._spool_retry = SpoolRetry(self._cond, lambda: self._stopping, clock)  # full spool
 
     # -- network thread -------------------------------------------------------------------
 
@@ -186,6 +190,7 @@ class IntakePipeline:
                 self._cond.notify()
             return
 
+        parsed = self.repeats.screen(parsed)  # conflicting repeats join partial_rejections
         # `kind` says which record type `records` holds; the type checker cannot follow that,
         # and a cast per message would be a call on the hot path, hence the ignores below.
         kind = parsed.kind
@@ -340,19 +345,14 @@ class IntakePipeline:
     def _commit(self, batch: _Batch) -> None:
         """Make a batch durable, retrying until it is; then acknowledge its messages."""
         t_start = time.monotonic()
-        while True:
-            try:
-                refused = self._write_points(batch.readings, batch.presence)
-                break
-            except Exception as exc:  # spool full or disk error: keep the batch, retry
-                log.error(
-                    "cannot make %d points durable (%s); retrying",
-                    batch.points,
-                    exc,
-                    extra={"expected": True},
-                )
-                if self._wait_or_stop(SIDE_STORE_RETRY_S):
-                    return
+        # Spool bound or disk full: retried with replays in between, see spool_retry.py.
+        refused = self._spool_retry.run(
+            lambda: self._write_points(batch.readings, batch.presence),
+            batch.points,
+            lambda: self._try_replay(self.spool, force=True),
+        )
+        if refused is None:
+            return  # stopping: the batch stays unacknowledged
         late, self._late_rejects = self._late_rejects, []
         rejects = late + batch.rejects + refused
         while True:
@@ -398,10 +398,11 @@ class IntakePipeline:
             )
 
     def _wait_or_stop(self, seconds: float) -> bool:
+        """Pause `seconds` (arriving messages do not cut it short); True when stopping."""
+        deadline = time.monotonic() + seconds
         with self._cond:
-            if self._stopping:
-                return True
-            self._cond.wait(seconds)
+            while not self._stopping and (left := deadline - time.monotonic()) > 0:
+                self._cond.wait(left)
             return self._stopping
 
     def _write_points(
@@ -460,21 +461,19 @@ class IntakePipeline:
         log.warning("store refused %d of %d points: %s", len(exc.refused), points, exc)
         return rejects
 
-    def _try_replay(self, spool: Spool) -> None:
+    def _try_replay(self, spool: Spool | None, force: bool = False) -> int:
+        """Write spooled points to the store if it answers; return how many it took."""
         now = time.monotonic()
-        if self._store_down and now - self._last_replay_try < REPLAY_RETRY_S:
-            return
+        if spool is None or (
+            self._store_down and not force and now - self._last_replay_try < REPLAY_RETRY_S
+        ):
+            return 0
         self._last_replay_try = now
         if not self.store.ping():
             self._store_down = True
-            return
-        replayed = 0
+            return 0
 
         def write(readings: list[Reading], presence: list[PresenceCount]) -> None:
-            nonlocal replayed
-            if replayed >= REPLAY_MAX_POINTS_PER_CYCLE:
-                raise _ReplayPause  # before writing, so the spool keeps exactly the rest
-            replayed += len(readings) + len(presence)
             try:
                 self.store.write(readings, presence)
             except StoreRejected as exc:
@@ -483,20 +482,21 @@ class IntakePipeline:
                 return
             self.counters.stored += len(readings) + len(presence)
 
+        limit = REPLAY_MAX_POINTS_PER_CYCLE
         try:
-            spool.replay(write, max_points=self.batch_max_points)
-            self._store_down = not spool.is_empty()
-            if not self._store_down:
-                log.info("store is back: spool drained")
-        except _ReplayPause:
-            self._store_down = False
+            replayed, more = replay_some(spool, write, limit, self.batch_max_points)
         except StoreUnavailable as exc:
             self._store_down = True
-            log.warning(
-                "store still unavailable (%s); %d points wait in the spool",
-                exc,
-                spool.pending_points(),
-            )
+            waiting = spool.pending_points()
+            log.warning("store still unavailable (%s); %d points wait in the spool", exc, waiting)
+            return 0
+        except OSError as exc:  # the spool's disk: never crash the writer, try again later
+            log.error("spool replay failed (%s)", exc, extra={"expected": True})
+            return 0
+        self._store_down = not more and not spool.is_empty()
+        if not more and not self._store_down:
+            log.info("store is back: spool drained")
+        return replayed
 
     def _housekeeping(self) -> None:
         now = time.monotonic()
@@ -537,6 +537,7 @@ class IntakePipeline:
             "spooled": c.spooled,
             # Points of spool frames that could not be read, moved to spool/quarantine/.
             "quarantined_points": self.spool.quarantined_points if self.spool else 0,
+            "spool_cursor_error": self.spool.cursor_error if self.spool else "",  # disk full
             "store_errors": c.store_errors,
             "store_available": not self._store_down,
             "rejected_by_code": dict(c.by_code),
@@ -547,6 +548,7 @@ class IntakePipeline:
             "last_commit_ms": self._last_commit_ms,
             "oldest_unacked_age_s": self._oldest_unacked_age_s(),
         }
+        state.update(self._spool_retry.status())  # spool_full, spool_error: intake waits
         state.update(self.books.status())
         for part in self.status_parts:
             state.update(part())
@@ -557,10 +559,6 @@ class IntakePipeline:
         """Return how long the oldest message not yet acknowledged has waited (0 if none)."""
         oldest = self._unfinished or (self._batch if self._batch.tokens else None)
         return round(time.monotonic() - oldest.first_ms, 1) if oldest is not None else 0.0
-
-
-class _ReplayPause(Exception):
-    """Stop a replay after a bounded amount so new batches keep flowing."""
 
 
 _kind_of = attrgetter("kind")
