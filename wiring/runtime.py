@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import socket
 import threading
 import time
@@ -92,9 +91,11 @@ def start_storage(rt: Runtime) -> None:
     from monitoring.books.permits import PermitRecordings
     from monitoring.books.users import UserBook
     from monitoring.db.database import Database
+    from wiring import datadir
 
     s = rt.settings
     s.data_dir.mkdir(parents=True, exist_ok=True)
+    datadir.make_private(s.data_dir, s.database_url)  # as an earlier version left it
     rt.db = Database(s.database_url)
     rt.db.start()
     rt._stoppers.append(("database", rt.db.close))
@@ -102,14 +103,15 @@ def start_storage(rt: Runtime) -> None:
     rt.permit_recordings = PermitRecordings(rt.db)
     generated = rt.users.ensure_admin(s.admin_password, int(time.time() * 1000))
     if generated:
-        path = s.data_dir / "initial-admin-password"
-        path.write_text(generated + "\n")
-        os.chmod(path, 0o600)
+        path = datadir.write_initial_password(s.data_dir, generated)
         log.warning(
-            "created user 'admin' with a generated password, saved in %s "
+            "created user 'admin' with a generated password, saved in %s until it is changed "
             "(set HAZMON_ADMIN_PASSWORD to choose it)",
             path,
         )
+    watch = datadir.InitialPasswordWatch(rt.users, s.data_dir)
+    watch.start()
+    rt._stoppers.append(("initial password watch", watch.stop))
     rt.books = IntakeBooks.open(rt.db)
     rt.alarms = AlarmBook(rt.db)
     rt.calls = CallLog(rt.db)

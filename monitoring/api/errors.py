@@ -2,17 +2,25 @@
 
 A database that does not answer (stopped, hung: its calls time out within about 10 s) or a
 time-series store that does not is 503 with a `code` and `Retry-After`, so a client can tell
-"try again shortly" from its own mistakes (4xx) and from our bugs (500, logged).
+"try again shortly" from its own mistakes (4xx) and from our bugs (500, logged). An unknown
+path under the prefix is a 404 (not the pages' catch-all), a whole number beyond 64 bits in a
+path names nothing (404) and anywhere else is the request's mistake (400).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from monitoring.db.errors import UNAVAILABLE_ERRORS, database_unavailable, error_summary
+from monitoring.db.errors import (
+    UNAVAILABLE_ERRORS,
+    database_unavailable,
+    error_summary,
+    number_out_of_range,
+)
 from monitoring.storage.base import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -21,6 +29,8 @@ RETRY_AFTER_S = 5  # what a 503 tells the client to wait before trying again
 DATABASE_UNAVAILABLE = "database_unavailable"
 STORE_UNAVAILABLE = "store_unavailable"
 INTERNAL_ERROR = "internal_error"
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1  # the database's integers
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,20}")
 
 
 def json_error(status: int, message: str, code: str | None = None, **headers: str) -> Response:
@@ -40,6 +50,16 @@ def unavailable(message: str, code: str) -> Response:
     return json_error(503, message, code, **{"Retry-After": str(RETRY_AFTER_S)})
 
 
+def whole_number_arg(name: str) -> int | None:
+    """Return the query argument `name` as a 64-bit whole number, None if absent; else a 400."""
+    text = request.args.get(name, "")
+    if not text:
+        return None
+    if not WHOLE_NUMBER.fullmatch(text) or not INT64_MIN <= int(text) <= INT64_MAX:
+        abort(400, f"{name} must be a whole number")
+    return int(text)
+
+
 def install_json_errors(bp: Blueprint) -> None:
     """Make every error of the blueprint's routes, and every HTTP error under its prefix, JSON."""
     prefix = bp.url_prefix or "/"
@@ -47,6 +67,8 @@ def install_json_errors(bp: Blueprint) -> None:
     def route_failed(exc: Exception) -> Response:
         if isinstance(exc, HTTPException):
             return _http_error(exc)
+        if number_out_of_range(exc):
+            return json_error(400, "a number in the request is beyond 64-bit whole numbers")
         if database_unavailable(exc):
             log.warning(
                 "%s %s: the database does not answer (%s)",
@@ -69,6 +91,22 @@ def install_json_errors(bp: Blueprint) -> None:
     # database's classes here keeps the app's handlers for them (HTML pages) off the API.
     for kind in (*UNAVAILABLE_ERRORS, Exception):
         bp.register_error_handler(kind, route_failed)
+
+    @bp.url_value_preprocessor
+    def ids_in_range(endpoint: str | None, values: dict | None) -> None:
+        # Werkzeug's `int` converter takes any number of digits; no row has such an id.
+        for name, value in (values or {}).items():
+            if isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+                abort(404, f"no {name.removesuffix('_id')} {value}")
+
+    @bp.before_app_request
+    def unknown_call() -> Response | None:
+        # The pages' catch-all route answers every other path with the Dash page (200).
+        path = request.path
+        under = path == prefix or path.startswith(prefix.rstrip("/") + "/")
+        if under and request.url_rule is not None and request.blueprint != bp.name:
+            return json_error(404, f"no API call {path}")
+        return None
 
     # Unknown paths and methods under the prefix never reach a route of the blueprint.
     @bp.app_errorhandler(HTTPException)

@@ -32,3 +32,18 @@ def error_summary(exc: BaseException, max_chars: int = 300) -> str:
     """Return the first line of an error, without the statement SQLAlchemy appends to it."""
     lines = str(exc).strip().splitlines()
     return lines[0][:max_chars] if lines else type(exc).__name__
+
+
+NUMERIC_OUT_OF_RANGE = "22003"  # SQLSTATE: a number too large for its column
+
+
+def number_out_of_range(exc: BaseException) -> bool:
+    """Tell whether `exc` means a value given to a statement exceeds the database's integers.
+
+    SQLite's driver raises OverflowError for an integer beyond 64 bits; PostgreSQL answers
+    SQLSTATE 22003. Hazwatch's own values never come near, so the value came from a request.
+    """
+    if isinstance(exc, OverflowError):
+        return True
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else None
+    return getattr(orig, "sqlstate", None) == NUMERIC_OUT_OF_RANGE
