@@ -34,9 +34,20 @@ GRID_THEME = (
     f"oddRowBackgroundColor: '{ODD_ROW}'}})"
 )
 SELECT_ONE_ROW = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
+# Tick boxes for several rows (the header's box takes every row the filter shows); a click
+# elsewhere on a row still selects that row alone.
+SELECT_MANY_ROWS = {
+    "mode": "multiRow",
+    "checkboxes": True,
+    "headerCheckbox": True,
+    "selectAll": "filtered",
+    "enableClickSelection": True,
+}
 
 
-def grid_options(no_rows: str, row_height: int = 38, *, select_one: bool = False) -> dict:
+def grid_options(
+    no_rows: str, row_height: int = 38, *, select_one: bool = False, select_many: bool = False
+) -> dict:
     """Return the ag-grid options every Hazwatch table shares (dark theme, no animation)."""
     options: dict[str, object] = {
         "theme": {"function": GRID_THEME},
@@ -47,6 +58,8 @@ def grid_options(no_rows: str, row_height: int = 38, *, select_one: bool = False
     }
     if select_one:
         options["rowSelection"] = SELECT_ONE_ROW
+    elif select_many:
+        options["rowSelection"] = SELECT_MANY_ROWS
     return options
 
 

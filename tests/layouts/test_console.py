@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from layouts import console
 from monitoring.views.console import (
@@ -12,6 +13,7 @@ from monitoring.views.console import (
 )
 
 NOW = 1_790_000_000_000
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def row(**kw) -> AlarmRow:
@@ -64,11 +66,31 @@ def test_grid_rows_translate_labels_and_keep_raw_fields() -> None:
     [en] = console.grid_rows([row()], "en")
     assert en["row_id"] == "7" and en["severity"] == "orange" and en["severity_rank"] == 1
     assert en["severity_label"] == "Orange" and en["rule_label"] == "Suspected special operation"
-    assert en["state_label"] == "Unacknowledged" and en["elapsed"] == "2 min"
+    assert en["state_label"] == "Unacknowledged" and en["raised_ms"] == NOW - 125_000
+    assert "elapsed" not in en  # the browser counts it from raised_ms (callbacks.console_refresh)
     assert en["zone"] == "Ammonia tanks" and en["count"] == 2
     [zh] = console.grid_rows([row(state="shelved")], "zh")
     assert zh["severity_label"] == "橙色（二级）" and zh["rule_label"] == "疑似特殊作业"
-    assert zh["state_label"] == "已搁置" and zh["elapsed"] == "2分钟"
+    assert zh["state_label"] == "已搁置"
+
+
+def test_the_browser_writes_elapsed_times_in_each_language() -> None:
+    elapsed = {c["field"]: c for c in console.alarm_grid("zh").columnDefs}["elapsed_s"]
+    assert elapsed["valueGetter"] == {"function": "hzElapsedSeconds(params.data.raised_ms)"}
+    assert elapsed["valueFormatter"] == {
+        "function": "hzElapsedText(params.value, '{n}秒', '{n}分钟', '{h}小时{m}分', '{d}天{h}小时')"
+    }
+    script = (ASSETS / "console.js").read_text(encoding="utf-8")
+    assert "dagfuncs.hzElapsedSeconds" in script and "dagfuncs.hzElapsedText" in script
+
+
+def test_inspectors_may_tick_several_rows_viewers_none() -> None:
+    inspector = console.alarm_grid("en", select_many=True).dashGridOptions["rowSelection"]
+    assert inspector["mode"] == "multiRow" and inspector["enableClickSelection"]
+    assert console.alarm_grid("en").dashGridOptions["rowSelection"]["mode"] == "singleRow"
+    page = console.layout("en", can_act=True)
+    assert find(page, "hz-bulk-bar") and find(page, "hz-bulk-panel")
+    assert not find(console.layout("en", can_act=False), "hz-bulk-bar")
 
 
 def test_messages_are_translated_in_the_table_and_the_detail() -> None:
