@@ -1,4 +1,5 @@
-"""The sign-in page and the sign-out confirmation: plain HTML forms, in both languages.
+"""The sign-in page, the sign-out confirmation and the password page: plain HTML forms, in both
+languages.
 
 Both forms carry the session's signed form token (`monitoring.web.session.csrf_token`).
 Everything interpolated is escaped; the error text comes only from our own labels.
@@ -21,7 +22,8 @@ def _page(title_key: str, body: str) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{_both(title_key)} — Hazwatch</title>
-<link rel="stylesheet" href="/assets/hazwatch.css"></head>
+<link rel="stylesheet" href="/assets/hazwatch.css">
+<link rel="stylesheet" href="/assets/admin.css"></head>
 <body class="hz-login-body"><main class="hz-login">
 <h1>{escape(t("app.title", "en"))} <span>{escape(t("app.title", "zh"))}</span></h1>
 <p class="hz-login-centre">{_both("centre.name")}</p>
@@ -71,4 +73,48 @@ def logout_page(csrf_token: str) -> str:
 <button type="submit">{_both("logout.submit")}</button>
 <a class="hz-logout-cancel" href="/">{_both("logout.cancel")}</a>
 </form>""",
+    )
+
+
+def password_page(
+    message_key: str | None = None,
+    csrf_token: str = "",
+    *,
+    username: str = "",
+    min_length: int = 12,
+    **params: object,
+) -> str:
+    """Return the page where a signed-in user changes their own password.
+
+    `message_key` "password.done" says it worked (no form then); any other key is shown as
+    an error above the form.
+    """
+    rules = _both("password.rules", min_length=min_length)
+    back = f'<p><a class="hz-password-back" href="/">{_both("password.back")}</a></p>'
+    who = f"<h2>{_both('password.title')}</h2>"
+    if username:
+        who += f'<p class="hz-muted">{_both("password.user", name=username)}</p>'
+    if message_key == "password.done":
+        done = f'<p class="hz-login-done" role="status">{_both(message_key)}</p>'
+        return _page("password.title", f"{who}{done}{back}")
+    error = (
+        f'<p class="hz-login-error" role="alert">'
+        f"{_both(message_key, min_length=min_length, **params)}</p>"
+        if message_key
+        else ""
+    )
+    return _page(
+        "password.title",
+        f"""{who}{error}
+<form method="post" action="/password" autocomplete="off">
+{_token_field(csrf_token)}
+<label>{_both("password.current")}<input name="current_password" type="password"
+ autocomplete="current-password" required autofocus></label>
+<label>{_both("password.new")}<input name="new_password" type="password"
+ autocomplete="new-password" minlength="{min_length}" required></label>
+<label>{_both("password.again")}<input name="new_password_again" type="password"
+ autocomplete="new-password" minlength="{min_length}" required></label>
+<p class="hz-muted">{rules}</p>
+<button type="submit">{_both("password.submit")}</button>
+</form>{back}""",
     )

@@ -77,7 +77,7 @@ def nav_links(pathname: str, lang: str, can: dict[str, bool]) -> list:
 
 
 def user_menu(username: str | None, role: str | None, lang: str, logout_token: str = "") -> list:
-    """Return the signed-in user's name and role with a sign-out button.
+    """Return the signed-in user's name (a link to the password page), role and sign-out button.
 
     Signing out is a POST carrying the session's form token, so no link on another site
     can sign a wall display out.
@@ -85,7 +85,11 @@ def user_menu(username: str | None, role: str | None, lang: str, logout_token: s
     if not username:
         return []
     return [
-        html.Span(username, className="hz-user-name"),
+        # The name opens the password page (a server-rendered form, not a Dash page); the
+        # header has no room for one more link at 1920 px.
+        html.A(
+            username, href="/password", className="hz-user-name", title=t("user.password", lang)
+        ),
         html.Span(t(f"role.{role}", lang), className="hz-user-role"),
         html.Form(
             [

@@ -91,7 +91,7 @@ def shoot(base: str, warmup_s: float) -> list[Path]:
     saved = []
     for width, height, scale in SIZES:
         with browser_page(width, height, scale) as page:
-            log_in(page, base, "viewer", "viewer-demo")
+            log_in(page, base, "viewer", "viewer-demo-pass")
             wait_for_wall(page)
             for lang in ("en", "zh"):
                 current = page.evaluate("localStorage.getItem('shell-lang')") or '"en"'
@@ -192,7 +192,11 @@ PAGES = (
     ("permits", "inspector", "/permits", ".hz-page .ag-row", None),
     ("admin", "admin", "/admin", ".hz-page .ag-row", None),
 )
-PASSWORDS = {"viewer": "viewer-demo", "inspector": "inspector-demo", "admin": "admin-demo"}
+PASSWORDS = {
+    "viewer": "viewer-demo-pass",
+    "inspector": "inspector-demo",
+    "admin": "admin-demo-pass",
+}
 
 
 def shoot_pages(base: str, warmup_s: float) -> list[Path]:

@@ -1,4 +1,4 @@
-"""The admin page's labels (and the sign-in page's additions): key -> (English, 简体中文)."""
+"""The admin page's labels (and the sign-in and password pages'): key -> (English, 简体中文)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,40 @@ TEXT: dict[str, tuple[str, str]] = {
     "logout.question": ("Sign out of Hazwatch on this browser?", "确定在此浏览器上退出登录？"),
     "logout.submit": ("Sign out", "退出登录"),
     "logout.cancel": ("Stay signed in", "保持登录"),
+    "login.busy": (
+        "Too many sign-ins are being checked right now: try again in a few seconds",
+        "当前登录验证请求过多，请几秒后再试",
+    ),
+    # The password page (layouts/login.py password_page) and its link in the header
+    "user.password": ("Change your password", "修改密码"),
+    "password.title": ("Change your password", "修改密码"),
+    "password.user": ("Signed in as {name}", "当前用户：{name}"),
+    "password.current": ("Current password", "当前密码"),
+    "password.new": ("New password", "新密码"),
+    "password.again": ("New password again", "再次输入新密码"),
+    "password.rules": (
+        "At least {min_length} characters, not the user name, not a common password; "
+        "changing it signs you out on every other browser",
+        "至少{min_length}个字符，不能与用户名相同，不能是常见密码；修改后其他浏览器上的登录将全部退出",
+    ),
+    "password.submit": ("Change password", "修改密码"),
+    "password.back": ("Back to Hazwatch", "返回系统"),
+    "password.wrong": ("The current password is wrong", "当前密码错误"),
+    "password.mismatch": ("The two new passwords differ", "两次输入的新密码不一致"),
+    "password.same": (
+        "The new password is the current one",
+        "新密码与当前密码相同",
+    ),
+    "password.policy": (
+        "New password not accepted: at least {min_length} characters, not the user name, "
+        "at least 4 different characters, not a common password",
+        "新密码不符合要求：至少{min_length}个字符，不能与用户名相同，至少包含4个不同字符，"
+        "不能是常见密码",
+    ),
+    "password.done": (
+        "Password changed. Every other browser signed in as you is signed out.",
+        "密码已修改，其他浏览器上的登录已全部退出。",
+    ),
     # Tabs
     "admin.tab.users": ("Users and roles", "用户与角色"),
     "admin.tab.rejected": ("Rejected messages", "拒收消息"),
@@ -47,8 +81,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "admin.password.new": ("New password", "新密码"),
     "admin.password.apply": ("Reset password", "重置密码"),
     "admin.password.policy": (
-        "At least {n} characters, not the user name, at least 4 different characters",
-        "至少{n}个字符，不能与用户名相同，至少包含4个不同字符",
+        "At least {n} characters, not the user name, at least 4 different characters, "
+        "not a common password",
+        "至少{n}个字符，不能与用户名相同，至少包含4个不同字符，不能是常见密码",
     ),
     "admin.user.disable": ("Disable user", "停用用户"),
     "admin.user.enable": ("Enable user", "启用用户"),
@@ -77,8 +112,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "admin.error.role": ("Choose a role", "请选择角色"),
     "admin.error.password": (
         "Password not accepted: at least {n} characters, not the user name, "
-        "at least 4 different characters",
-        "密码不符合要求：至少{n}个字符，不能与用户名相同，至少包含4个不同字符",
+        "at least 4 different characters, not a common password",
+        "密码不符合要求：至少{n}个字符，不能与用户名相同，至少包含4个不同字符，不能是常见密码",
     ),
     "admin.error.self": ("You cannot do this to your own account", "不能对自己的账号执行此操作"),
     "admin.error.no_user": ("Select a user first", "请先选择用户"),

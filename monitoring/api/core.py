@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, g, jsonify, request
 
+from monitoring.api.auth import basic_user
 from monitoring.api.errors import install_json_errors
 from monitoring.books.rejects import RejectLog
+from monitoring.books.signin import SignInThrottle
 from monitoring.books.users import AuditLog, UserBook
 from monitoring.books.workers import WorkerBoard
 from monitoring.db.database import Database
@@ -42,6 +44,8 @@ class ApiContext:
     registry: Callable[[], Registry | None] = lambda: None
     clock: Callable[[], float] = time.time
     extra_routes: list[AddRoutes] = field(default_factory=list)
+    # Shared with the sign-in form, so guesses through the API and the form count together.
+    throttle: SignInThrottle = field(default_factory=SignInThrottle)
 
 
 def _error(status: int, message: str, **headers: str) -> Response:
@@ -60,16 +64,9 @@ def create_api(ctx: ApiContext) -> Blueprint:
         def decorator(view: View) -> View:
             @functools.wraps(view)
             def wrapped(*args: object, **kwargs: object) -> Response:
-                auth = request.authorization
-                user: User | None = None
-                if auth is not None and auth.type == "basic" and auth.username:
-                    user = ctx.users.authenticate(auth.username, auth.password or "")
-                if user is None:
-                    return _error(
-                        401,
-                        "authentication required",
-                        **{"WWW-Authenticate": 'Basic realm="Hazwatch"'},
-                    )
+                user = basic_user(ctx.users, ctx.throttle, ctx.clock)  # or 401, 429, 503
+                if not isinstance(user, User):
+                    return user
                 if not user.can(role):
                     return _error(403, f"this call needs the role '{role}'")
                 g.user = user

@@ -1,7 +1,11 @@
 """The user book: accounts with Argon2id hashes, last sign-ins and the admin audit log.
 
 The book refuses any change that would leave no active administrator, inside the same
-transaction as the change.
+transaction as the change. Each user row has a random session key: every web session and
+remember cookie names it, and a new one ends them all. A new password, a new role, disabling
+and `end_sessions` (sign-out) give a new key; a deleted and re-created name gets a new one too,
+so no cookie of the old account works for the new one. Passwords are hashed under a bound
+(`monitoring.books.signin.HashingGate`), and pairs verified lately are not hashed again.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from monitoring.books.signin import HashingGate, VerifiedCredentials
 from monitoring.db.database import Database, clean_text, upsert
 from monitoring.db.schema import admin_audit_table, user_login_table, users_table
 from monitoring.users import (
@@ -33,20 +38,47 @@ log = logging.getLogger(__name__)
 MAX_AUDIT_ROWS = 10_000
 AUDIT_PRUNE_EVERY = 100
 MAX_AUDIT_TEXT = 2000
+SESSION_KEY_BYTES = 24  # 32 characters of URL-safe text
 
 
 def _user(row: sa.RowMapping) -> User:
     return User(row["username"], row["role"], row["created_ms"], row["active"])
 
 
+def new_session_key() -> str:
+    """Return a fresh random session key for a user row."""
+    return secrets.token_urlsafe(SESSION_KEY_BYTES)
+
+
+@dataclasses.dataclass(frozen=True)
+class Account:
+    """A user with its current session key, which every session of that user must name."""
+
+    user: User
+    session_key: str = dataclasses.field(repr=False)
+
+
 class UserBook:
     """Create, check, change and list users in the relational store."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self,
+        db: Database,
+        gate: HashingGate | None = None,
+        verified: VerifiedCredentials | None = None,
+    ) -> None:
         self.db = db
         self._hasher = PasswordHasher()
+        self._gate = gate or HashingGate()
+        self._verified = verified or VerifiedCredentials()
         # A real hash to verify against for unknown names, so timing does not reveal them.
         self._dummy_hash = self._hasher.hash(secrets.token_hex(8))
+
+    def _hash(self, password: str) -> str:
+        # A new password comes from a signed-in user or the start-up: it waits for a slot
+        # without taking one of the places an anonymous flood can fill.
+        with self._gate.slot(queue=False):
+            return self._hasher.hash(password)
 
     def create(self, username: str, password: str, role: str, now_ms: int) -> User:
         """Create a user; raise UserError with a reason if the input is not acceptable."""
@@ -57,6 +89,7 @@ class UserBook:
         if role not in ROLES:
             raise UserError(f"role must be one of {', '.join(ROLES)}")
         check_password(password, username)
+        password_hash = self._hash(password)
         with self.db.engine.begin() as conn:
             exists = conn.execute(
                 sa.select(users_table.c.username).where(users_table.c.username == username)
@@ -66,35 +99,45 @@ class UserBook:
             conn.execute(
                 users_table.insert().values(
                     username=username,
-                    password_hash=self._hasher.hash(password),
+                    password_hash=password_hash,
                     role=role,
                     created_ms=now_ms,
                     active=True,
+                    session_key=new_session_key(),
                 )
             )
         return User(username, role, now_ms)
 
     def set_password(self, username: str, password: str) -> None:
-        """Replace a user's password; raise UserNotFound or UserError."""
+        """Replace a user's password, ending every session; raise UserNotFound or UserError."""
         check_password(password, username)
-        password_hash = self._hasher.hash(password)
+        password_hash = self._hash(password)
         with self.db.engine.begin() as conn:
             result = conn.execute(
                 users_table.update()
                 .where(users_table.c.username == username)
-                .values(password_hash=password_hash)
+                .values(password_hash=password_hash, session_key=new_session_key())
             )
             if result.rowcount == 0:
                 raise UserNotFound(f"no user {username!r}")
 
+    def end_sessions(self, username: str) -> None:
+        """End every web session and remember cookie of a user (no error if there is none)."""
+        with self.db.engine.begin() as conn:
+            conn.execute(
+                users_table.update()
+                .where(users_table.c.username == username)
+                .values(session_key=new_session_key())
+            )
+
     def set_role(self, username: str, role: str) -> User:
-        """Change a user's role; never demote the last active administrator."""
+        """Change a user's role, ending their sessions; never demote the last administrator."""
         if role not in ROLES:
             raise UserError(f"role must be one of {', '.join(ROLES)}")
         return self._change(username, {"role": role})
 
     def set_active(self, username: str, active: bool) -> User:
-        """Enable or disable a user; never disable the last active administrator."""
+        """Enable or disable a user, ending their sessions; never the last administrator."""
         return self._change(username, {"active": bool(active)})
 
     def delete(self, username: str) -> None:
@@ -108,7 +151,9 @@ class UserBook:
         with self.db.engine.begin() as conn:
             row = self._locked_user(conn, username, leaves_admin=_still_admin(values))
             conn.execute(
-                users_table.update().where(users_table.c.username == username).values(**values)
+                users_table.update()
+                .where(users_table.c.username == username)
+                .values(**values, session_key=new_session_key())
             )
         return dataclasses.replace(_user(row), **values)
 
@@ -140,31 +185,42 @@ class UserBook:
         return row
 
     def authenticate(self, username: str, password: str) -> User | None:
-        """Return the user when the password is right, else None."""
-        with self.db.engine.connect() as conn:
-            row = (
-                conn.execute(sa.select(users_table).where(users_table.c.username == username))
-                .mappings()
-                .first()
-            )
+        """Return the user when the password is right, else None.
+
+        Raises HashingBusy when no hashing slot frees in time. An unknown name costs the
+        same hash as a known one, against a dummy, so timing does not tell them apart.
+        """
+        row = self._row(username)
+        if row is not None and self._verified.holds(username, password, row["session_key"]):
+            return _user(row) if row["active"] else None
         stored = row["password_hash"] if row else self._dummy_hash
         try:
-            self._hasher.verify(stored, password)
+            with self._gate.slot():
+                self._hasher.verify(stored, password)
         except (VerificationError, InvalidHashError):
             return None
         if row is None or not row["active"]:
             return None
+        self._verified.remember(username, password, row["session_key"])
         return _user(row)
 
     def get(self, username: str) -> User | None:
         """Return a user by name."""
+        row = self._row(username)
+        return _user(row) if row else None
+
+    def account(self, username: str) -> Account | None:
+        """Return a user by name with its current session key."""
+        row = self._row(username)
+        return Account(_user(row), row["session_key"]) if row else None
+
+    def _row(self, username: str) -> sa.RowMapping | None:
         with self.db.engine.connect() as conn:
-            row = (
+            return (
                 conn.execute(sa.select(users_table).where(users_table.c.username == username))
                 .mappings()
                 .first()
             )
-        return _user(row) if row else None
 
     def list(self) -> list[User]:
         """Return every user, by name."""

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 import psycopg
@@ -21,6 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from monitoring.db.migrations import MIGRATIONS
 from monitoring.db.schema import (
     metadata,
     schema_version_table,
@@ -41,15 +40,13 @@ SQLITE_WAL_RETRY_S = 0.02  # several processes share one file; writers wait, not
 # Any constant works; it only has to be the same in every Hazwatch process.
 SCHEMA_LOCK_KEY = 0x48415A57  # "HAZW"
 
-# The schema version this code writes. A later change bumps it and adds a migration.
-SCHEMA_VERSION = 1
+# The schema version this code writes. A later change bumps it and adds a migration to
+# `monitoring.db.migrations.MIGRATIONS` (version 2: users' session keys). New tables need no
+# migration: `create_all` adds them before migrations run.
+SCHEMA_VERSION = 2
 
-Migration = Callable[[sa.Connection], None]
 # An INSERT that can take `on_conflict_do_update`, in the dialect of the database.
 Upsert = postgresql.Insert | sqlite.Insert
-# MIGRATIONS[n] brings an existing schema from version n - 1 to n, inside the start-up
-# transaction. New tables need no migration: `create_all` adds them before migrations run.
-MIGRATIONS: Mapping[int, Migration] = MappingProxyType({})
 
 
 class SchemaTooNew(RuntimeError):

@@ -217,6 +217,8 @@ users_table = sa.Table(
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, default=True),
+    # Random, replaced to end every session of the user (schema version 2, issue 10).
+    sa.Column("session_key", sa.String(64), nullable=False),
 )
 
 

@@ -6,14 +6,23 @@ rendered by a function the app passes in, so this module never imports the page 
 Cross-site requests cannot act with a user's cookie:
 - the session and remember cookies are HttpOnly and SameSite=Lax (Secure when asked), so a
   browser does not send them with another site's POST;
-- the /login and /logout forms carry a token signed with the app's key (itsdangerous, which
-  Flask ships) and bound to the session, so a same-site page on another origin cannot post
-  them either;
+- the /login, /logout and /password forms carry a token signed with the app's key
+  (`monitoring.web.guard`) and bound to the session, so a same-site page on another origin
+  cannot post them either;
 - Dash's callback endpoint takes only `application/json` bodies from this origin: an HTML
   form cannot send that content type, and `fetch` from another origin needs a CORS preflight
   this server never approves;
 - a browser's `Sec-Fetch-Site` header naming another origin is refused outright.
-Repeated failed sign-ins are slowed down per (user, address), per user and per address.
+Repeated failed sign-ins are slowed down per (user, address), per address, and per user for
+addresses that failed for that user (`monitoring.books.signin`); each failure is logged with
+the user name, the address and the counts, never the password.
+
+Sessions can be ended: the session and remember cookies carry a token naming the user's session
+key (`monitoring.web.tokens`), and signing out gives the user a new key, which ends every
+session and remember cookie of that user on every browser. So do a new password, a new role,
+disabling and deleting the user (`UserBook`). Signed-in users change their own password at
+`/password` (`monitoring.web.account`). With `trusted_proxies` > 0, the client address and
+scheme are taken from that many reverse proxies' X-Forwarded-For and X-Forwarded-Proto.
 
 While the user book does not answer, the callbacks of pages already open are served with the
 user as last loaded (`KnownUsers`), so a wall keeps refreshing and can say the database is
@@ -22,7 +31,6 @@ down; a page load or a sign-in then fails, and `monitoring.web.outage` answers i
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import secrets
@@ -30,38 +38,36 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
 import flask
 import flask_login
-from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as HttpResponse  # flask.Response and redirects
 
-from monitoring.books.users import UserBook
+from monitoring.books.signin import HashingBusy, SignInThrottle
+from monitoring.books.users import Account, UserBook
 from monitoring.db.errors import database_unavailable, error_summary
-from monitoring.users import User
+from monitoring.web.account import BUSY_RETRY_S, RenderPage, install_password_page
 from monitoring.web.forms import CSRF_FIELD
+from monitoring.web.guard import (
+    cross_origin,
+    csrf_token,
+    csrf_valid,
+    form_page,
+    whole,
+    with_retry_after,
+)
+from monitoring.web.tokens import REMEMBER_DAYS, SessionToken, SessionUser, start_session
 
 log = logging.getLogger(__name__)
 
 SECRET_KEY_FILE = "web-secret-key"
-REMEMBER_DAYS = 30  # a kiosk wall display stays signed in this long
 OPEN_PREFIXES = ("/api/", "/assets/", "/login", "/logout", "/_favicon.ico")
 DASH_PREFIX = "/_dash"
-CSRF_SESSION_KEY = "_csrf"
-CSRF_SALT = "hazwatch-form"
-CSRF_MAX_AGE_S = 4 * 3600  # a sign-in form left open longer is refused and shown again
-# Failed sign-ins allowed in LOGIN_WINDOW_S before each further try must wait, per key.
-LOGIN_FAILURES_PER_PAIR = 5  # one user name from one address
-LOGIN_FAILURES_PER_USER = 30  # one user name from anywhere (slow distributed guessing)
-LOGIN_FAILURES_PER_ADDRESS = 30  # one address, any user name
-LOGIN_WINDOW_S = 15 * 60
-LOGIN_BASE_DELAY_S = 2.0  # doubles with each failure over the allowance
-LOGIN_MAX_DELAY_S = 5 * 60.0
-LOGIN_MAX_KEYS = 20_000  # memory bound of the failure counters
 USER_BOOK_RETRY_S = 5.0  # while the user book does not answer, ask it again this often
 KNOWN_USERS_MAX = 1000  # users remembered for open pages while the user book is down
 SECURITY_HEADERS = {
@@ -74,83 +80,10 @@ SECURITY_HEADERS = {
 RenderLogin = Callable[..., str]  # (error_key, csrf_token, **params) -> HTML
 
 
-class SessionUser(flask_login.UserMixin):
-    """A signed-in user as Flask-Login sees it."""
-
-    def __init__(self, user: User) -> None:
-        self.user = user
-        self.id = user.username
-
-    @property
-    def role(self) -> str:
-        return self.user.role
-
-    def can(self, role: str) -> bool:
-        """Tell whether this user holds `role` or a higher one."""
-        return self.user.can(role)
-
-    @property
-    def is_active(self) -> bool:
-        return self.user.active
+V = TypeVar("V")  # what KnownUsers keeps: the user book's answer for a name
 
 
-@dataclass
-class LoginThrottle:
-    """Count failed sign-ins per key; after the allowance, each try waits longer (in memory).
-
-    Kept per process: with several web processes an attacker gets a few more tries, which
-    the Argon2 hash and the delays still keep slow.
-    """
-
-    window_s: float = LOGIN_WINDOW_S
-    base_delay_s: float = LOGIN_BASE_DELAY_S
-    max_delay_s: float = LOGIN_MAX_DELAY_S
-    max_keys: int = LOGIN_MAX_KEYS
-    _failures: dict[tuple, list[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def retry_after(self, keys: dict[tuple, int], now: float) -> float:
-        """Return how many seconds to wait before trying again (0: go ahead)."""
-        wait = 0.0
-        with self._lock:
-            for key, allowed in keys.items():
-                times = self._recent(key, now)
-                over = len(times) - allowed
-                if over >= 0:
-                    delay = min(self.max_delay_s, self.base_delay_s * 2**over)
-                    wait = max(wait, times[-1] + delay - now)
-        return max(0.0, wait)
-
-    def failed(self, keys: dict[tuple, int], now: float) -> None:
-        """Count one failed sign-in against every key."""
-        with self._lock:
-            if len(self._failures) >= self.max_keys:
-                self._forget_old(now)
-            for key in keys:
-                times = self._recent(key, now)
-                times.append(now)
-                self._failures[key] = times
-
-    def succeeded(self, keys: dict[tuple, int]) -> None:
-        """Forget the failures of a user who then signed in (not those of the address)."""
-        with self._lock:
-            for key in keys:
-                if key[0] != "address":
-                    self._failures.pop(key, None)
-
-    def _recent(self, key: tuple, now: float) -> list[float]:
-        return [t for t in self._failures.get(key, ()) if now - t < self.window_s]
-
-    def _forget_old(self, now: float) -> None:
-        for key in [k for k, v in self._failures.items() if not v or now - v[-1] >= self.window_s]:
-            del self._failures[key]
-        if len(self._failures) >= self.max_keys:  # still full: drop the oldest half
-            by_age = sorted(self._failures, key=lambda k: self._failures[k][-1])
-            for key in by_age[: len(by_age) // 2]:
-                del self._failures[key]
-
-
-class KnownUsers:
+class KnownUsers(Generic[V]):
     """The users as last loaded, to serve open pages' callbacks while the user book is down.
 
     A user changed during the outage cannot be seen anyway; one changed before it was seen
@@ -164,14 +97,14 @@ class KnownUsers:
         retry_s: float = USER_BOOK_RETRY_S,
         max_users: int = KNOWN_USERS_MAX,
     ) -> None:
-        self._users: OrderedDict[str, User] = OrderedDict()
+        self._users: OrderedDict[str, V] = OrderedDict()
         self._lock = threading.Lock()
         self._clock = clock
         self._retry_s = retry_s
         self._max_users = max_users
         self._down_until = 0.0
 
-    def load(self, username: str, get: Callable[[str], User | None], fallback: bool) -> User | None:
+    def load(self, username: str, get: Callable[[str], V | None], fallback: bool) -> V | None:
         """Return `get(username)`; when the book does not answer, the known user if `fallback`.
 
         Raises the book's error when there is no fallback (a page load, an unknown user).
@@ -208,20 +141,9 @@ class KnownUsers:
                     self._users.popitem(last=False)
         return user
 
-    def _known(self, username: str) -> User | None:
+    def _known(self, username: str) -> V | None:
         with self._lock:
             return self._users.get(username)
-
-
-def throttle_keys(username: str, address: str | None) -> dict[tuple, int]:
-    """Return the counters a sign-in attempt counts against, with their allowances."""
-    name = username.strip().lower()[:64]
-    addr = address or "?"
-    return {
-        ("pair", name, addr): LOGIN_FAILURES_PER_PAIR,
-        ("user", name): LOGIN_FAILURES_PER_USER,
-        ("address", addr): LOGIN_FAILURES_PER_ADDRESS,
-    }
 
 
 def load_secret_key(configured: str | None, data_dir: Path) -> str:
@@ -239,42 +161,6 @@ def load_secret_key(configured: str | None, data_dir: Path) -> str:
     return key
 
 
-def csrf_token() -> str:
-    """Return a signed form token bound to this browser's session (creating the session)."""
-    raw = flask.session.get(CSRF_SESSION_KEY)
-    if not raw:
-        raw = flask.session[CSRF_SESSION_KEY] = secrets.token_urlsafe(32)
-    return _serializer().dumps(raw)
-
-
-def csrf_valid(token: object) -> bool:
-    """Tell whether a submitted form token is ours, recent, and of this session."""
-    raw = flask.session.get(CSRF_SESSION_KEY)
-    if not raw or not isinstance(token, str) or not token:
-        return False
-    try:
-        value = _serializer().loads(token, max_age=CSRF_MAX_AGE_S)
-    except BadData:
-        return False
-    return isinstance(value, str) and hmac.compare_digest(value, raw)
-
-
-def _serializer() -> URLSafeTimedSerializer:
-    key = flask.current_app.secret_key
-    if key is None:  # install_sessions sets it: a form token needs it
-        raise RuntimeError("the app has no secret key (install_sessions sets it)")
-    return URLSafeTimedSerializer(key, salt=CSRF_SALT)
-
-
-def cross_origin(request: flask.Request) -> bool:
-    """Tell whether the browser says this request was sent by a page of another origin.
-
-    Only the browser-computed `Sec-Fetch-Site` is used: comparing `Origin` with `Host` would
-    refuse every request behind a proxy that rewrites the host name.
-    """
-    return request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none")
-
-
 def install_sessions(
     server: flask.Flask,
     users: UserBook,
@@ -282,7 +168,9 @@ def install_sessions(
     render_login: RenderLogin,
     *,
     secure_cookies: bool = False,
-    throttle: LoginThrottle | None = None,
+    throttle: SignInThrottle | None = None,
+    trusted_proxies: int = 0,
+    render_password: RenderPage | None = None,
     clock: Callable[[], float] = time.time,
 ) -> None:
     """Protect every page of `server` with a session login backed by the user book.
@@ -290,7 +178,14 @@ def install_sessions(
     `render_login(error_key, csrf_token, **params)` returns the sign-in page; with
     `error_key` "logout.confirm" it returns the sign-out confirmation form instead.
     `secure_cookies` marks the cookies Secure (set it when the app is served over HTTPS).
+    `throttle` is shared with the API's Basic auth; `trusted_proxies` is how many reverse
+    proxies' X-Forwarded-For/-Proto headers to believe (0: none, the peer is the client).
+    `render_password` draws the password page at /password (none without it).
     """
+    if trusted_proxies > 0:
+        server.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            server.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies
+        )
     server.secret_key = secret_key
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
@@ -301,17 +196,22 @@ def install_sessions(
         REMEMBER_COOKIE_SECURE=secure_cookies,
         REMEMBER_COOKIE_DURATION=timedelta(days=REMEMBER_DAYS),
     )
-    throttle = throttle or LoginThrottle()
-    known = KnownUsers()
+    throttle = throttle or SignInThrottle()
+    known: KnownUsers[Account] = KnownUsers()
     manager = flask_login.LoginManager()
     manager.init_app(server)
 
     @manager.user_loader
-    def load_user(username: str) -> SessionUser | None:
+    def load_user(token_text: str) -> SessionUser | None:
+        token = SessionToken.parse(token_text)
+        if token is None:  # not a token of this release: sign in again
+            return None
         # Only the callbacks of an open page may go on as the user last loaded.
         open_page = flask.request.path.startswith(DASH_PREFIX)
-        user = known.load(username, users.get, fallback=open_page)
-        return SessionUser(user) if user is not None and user.active else None
+        account = known.load(token.username, users.account, fallback=open_page)
+        if account is None or not token.names(account, clock()):
+            return None
+        return SessionUser(account.user, token_text)
 
     @server.before_request
     def require_login() -> HttpResponse | None:
@@ -337,9 +237,7 @@ def install_sessions(
         return response
 
     def page(error_key: str | None, status: int = 200, **params: object) -> flask.Response:
-        response = flask.make_response(render_login(error_key, csrf_token(), **params), status)
-        response.headers["Cache-Control"] = "no-store"  # it carries a form token
-        return response
+        return form_page(render_login(error_key, csrf_token(), **params), status)
 
     @server.route("/login", methods=["GET", "POST"])
     def login() -> HttpResponse:
@@ -349,39 +247,68 @@ def install_sessions(
         if cross_origin(request) or not csrf_valid(request.form.get(CSRF_FIELD)):
             return page("login.expired", 400)
         username = request.form.get("username", "")
-        keys = throttle_keys(username, request.remote_addr)
-        wait = throttle.retry_after(keys, clock())
+        address = request.remote_addr
+        wait = throttle.retry_after(username, address, clock())
         if wait > 0:
-            response = page("login.throttled", 429, seconds=int(wait) + 1)
-            response.headers["Retry-After"] = str(int(wait) + 1)
-            return response
-        user = users.authenticate(username, request.form.get("password", ""))
-        if user is None:
-            throttle.failed(keys, clock())
-            log.warning("failed sign-in for %r from %s", username[:64], request.remote_addr)
-            return page("login.failed", 401)
-        throttle.succeeded(keys)
-        flask.session.clear()  # a fresh session (and form token) for the signed-in user
-        flask_login.login_user(SessionUser(user), remember=bool(request.form.get("remember")))
+            log.warning("sign-in for %r from %s held back %d s", username[:64], address, wait)
+            return with_retry_after(page("login.throttled", 429, seconds=whole(wait)), wait)
         try:
-            users.record_login(user.username, int(clock() * 1000))
+            user = users.authenticate(username, request.form.get("password", ""))
+        except HashingBusy:
+            log.warning(
+                "sign-in for %r from %s refused: password checks busy", username[:64], address
+            )
+            return with_retry_after(page("login.busy", 503), BUSY_RETRY_S)
+        account = users.account(user.username) if user is not None else None
+        if account is None:
+            failures = throttle.failed(username, address, clock())
+            log.warning(
+                "failed sign-in for %r from %s (failures in the last %d min: %d for this user "
+                "from this address, %d from this address, %d for this user)",
+                username[:64],
+                address,
+                throttle.window_s // 60,
+                failures.pair,
+                failures.address,
+                failures.user,
+            )
+            return page("login.failed", 401)
+        throttle.succeeded(username, address)
+        flask.session.clear()  # a fresh session (and form token) for the signed-in user
+        start_session(account, bool(request.form.get("remember")), clock())
+        try:
+            users.record_login(account.user.username, int(clock() * 1000))
         except Exception:  # the sign-in itself worked; the admin page shows one time less
-            log.warning("could not record the sign-in of %s", user.username, exc_info=True)
+            log.warning("could not record the sign-in of %s", account.user.username, exc_info=True)
         return flask.redirect(_safe_next(request.args.get("next")))
 
     @server.route("/logout", methods=["GET", "POST"])
     def logout() -> HttpResponse:
         request = flask.request
-        if not flask_login.current_user.is_authenticated:
+        user = current_session_user()
+        if user is None:
             return flask.redirect(flask.url_for("login"))
         if request.method == "GET":
             # A link (or another site) cannot sign anyone out: this asks to confirm by POST.
             return page("logout.confirm")
         if cross_origin(request) or not csrf_valid(request.form.get(CSRF_FIELD)):
             return page("logout.confirm", 400)
+        try:
+            users.end_sessions(user.id)  # every browser of this user, copied cookies too
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            log.warning(
+                "signed %s out of this browser only: the user book does not answer (%s)",
+                user.id,
+                error_summary(exc),
+            )
         flask.session.clear()  # first: logout_user then marks the remember cookie for removal
         flask_login.logout_user()
         return flask.redirect(flask.url_for("login"))
+
+    if render_password is not None:
+        install_password_page(server, users, throttle, render_password, clock)
 
 
 def _safe_next(target: str | None) -> str:

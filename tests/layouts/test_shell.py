@@ -17,6 +17,12 @@ def test_user_menu_signs_out_with_a_post_carrying_the_form_token() -> None:
     assert shell.user_menu(None, None, "en") == []
 
 
+def test_the_user_name_links_to_the_password_page() -> None:
+    name = shell.user_menu("insp", "inspector", "en", "signed-token")[0]
+    assert (name.href, name.children, name.title) == ("/password", "insp", "Change your password")
+    assert shell.user_menu("insp", "inspector", "zh")[0].title == "修改密码"
+
+
 def test_elapsed_text() -> None:
     assert [shell.elapsed_text(ms, "en") for ms in (0, 59_999, 60_000, 7_260_000, 90_000_000)] == [
         "0 s",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -55,9 +56,9 @@ def test_unknown_config_key_is_named(tmp_path: Path):
 def test_secrets_are_not_in_repr():
     s = load_settings(
         {},
-        environ={"HAZMON_ADMIN_PASSWORD": "s3cret-pass", "HAZMON_INFLUX_PASSWORD": "influx-pass"},
+        environ={"HAZMON_ADMIN_PASSWORD": "s3cret-pass-1", "HAZMON_INFLUX_PASSWORD": "influx-pass"},
     )
-    assert s.admin_password == "s3cret-pass"
+    assert s.admin_password == "s3cret-pass-1"
     assert "s3cret-pass" not in repr(s) and "influx-pass" not in repr(s)
 
 
@@ -99,3 +100,69 @@ def test_ca_file_is_for_an_mqtts_broker_and_must_exist(tmp_path: Path):
         load_settings(
             {"mqtt_url": "mqtts://broker", "mqtt_ca_file": tmp_path / "missing.crt"}, environ={}
         )
+
+
+@pytest.mark.parametrize(
+    ("option", "variable"),
+    [
+        ("--admin-password", "HAZMON_ADMIN_PASSWORD"),
+        ("--secret-key", "HAZMON_SECRET_KEY"),
+        ("--influx-password", "HAZMON_INFLUX_PASSWORD"),
+        ("--mqtt-password", "HAZMON_MQTT_PASSWORD"),
+    ],
+)
+def test_a_secret_on_the_command_line_is_refused_with_where_it_goes(option, variable, capsys):
+    """Before (issue 10): each was accepted, and visible to every user of the machine in `ps`."""
+    from app import build_parser
+
+    args = build_parser().parse_args(["serve", option, "a-long-enough-secret-1"])
+    with pytest.raises(SettingsError) as info:
+        load_settings(vars(args), environ={})
+    [problem] = info.value.problems
+    assert problem.startswith(f"{option} is refused") and variable in problem
+    assert f"{option}-file FILE" in problem
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "--help"])
+    listed = capsys.readouterr().out
+    assert f"{option}-file" in listed and not re.search(re.escape(option) + r"(?![-\w])", listed)
+
+
+def test_secrets_come_from_the_environment_or_files(tmp_path: Path):
+    files = {}
+    for name, value in (
+        ("admin-password", "admin-from-file-1"),
+        ("secret-key", "a-signing-key-of-32-characters!!"),
+        ("influx-password", "influx-from-file"),
+    ):
+        files[name] = tmp_path / name
+        files[name].write_text(value + "\n")
+    s = load_settings(
+        {
+            "admin_password_file": files["admin-password"],
+            "secret_key_file": files["secret-key"],
+        },
+        environ={"HAZMON_INFLUX_PASSWORD_FILE": str(files["influx-password"])},
+    )
+    assert s.admin_password == "admin-from-file-1"
+    assert s.secret_key == "a-signing-key-of-32-characters!!"
+    assert s.influx_password == "influx-from-file"
+    assert "from-file" not in repr(s) and "signing-key" not in repr(s)
+    with pytest.raises(SettingsError, match="not both"):
+        load_settings(
+            {"admin_password_file": files["admin-password"]},
+            environ={"HAZMON_ADMIN_PASSWORD": "admin-from-env-1"},
+        )
+
+
+def test_the_admin_password_meets_the_policy_at_start_up():
+    for weak, why in (("password12", "at least 12"), ("Password2024!", "too common")):
+        with pytest.raises(SettingsError, match=why):
+            load_settings({}, environ={"HAZMON_ADMIN_PASSWORD": weak})
+
+
+def test_trusted_proxies_default_to_none_and_are_bounded():
+    assert load_settings({}, environ={}).trusted_proxies == 0
+    assert load_settings({}, environ={"HAZMON_TRUSTED_PROXIES": "1"}).trusted_proxies == 1
+    assert load_settings({"trusted_proxies": 2}, environ={}).trusted_proxies == 2
+    with pytest.raises(SettingsError, match="trusted_proxies"):
+        load_settings({}, environ={"HAZMON_TRUSTED_PROXIES": "-1"})

@@ -38,7 +38,7 @@ def test_password_policy_refuses_weak_passwords(password) -> None:
 
 def test_password_policy_refuses_the_user_name_and_accepts_a_decent_one() -> None:
     with pytest.raises(UserError, match="user name"):
-        check_password("Operator-01", "operator-01")
+        check_password("Operator-0001", "operator-0001")
     assert check_password(GOOD, "someone") == GOOD
 
 
@@ -149,3 +149,65 @@ def test_audit_log_keeps_newest_first_and_prunes(db) -> None:
         audit.record("root", "user.role", "x", "refused", "\x00 not an administrator", T0)
     assert len(audit.recent(1000)) <= 5 + 100
     assert "\x00" not in audit.recent(1)[0].detail
+
+
+def test_every_change_that_ends_sessions_gives_a_new_session_key(users) -> None:
+    keys = [users.account("watch").session_key]
+    for change in (
+        lambda: users.set_password("watch", "another-pass-2"),
+        lambda: users.set_role("watch", "inspector"),
+        lambda: users.set_active("watch", False),
+        lambda: users.set_active("watch", True),
+        lambda: users.end_sessions("watch"),
+    ):
+        change()
+        keys.append(users.account("watch").session_key)
+    assert len(set(keys)) == len(keys) and all(len(k) == 32 for k in keys)
+    users.record_login("watch", T0)  # not a change of the account: the key stays
+    assert users.account("watch").session_key == keys[-1]
+    users.end_sessions("ghost")  # nobody to sign out: nothing happens
+
+
+def test_a_deleted_and_recreated_name_gets_another_key(users) -> None:
+    old = users.account("watch").session_key
+    users.delete("watch")
+    users.create("watch", GOOD, "admin", T0 + 2)
+    assert users.account("watch").session_key != old
+
+
+class CountingHasher:
+    """The book's Argon2 hasher, counting verifications."""
+
+    def __init__(self, hasher) -> None:
+        self.hasher = hasher
+        self.verified = 0
+
+    def verify(self, stored: str, password: str) -> bool:
+        self.verified += 1
+        return self.hasher.verify(stored, password)
+
+    def hash(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+
+def test_a_polling_client_is_hashed_once_until_its_key_changes(users) -> None:
+    hasher = users._hasher = CountingHasher(users._hasher)
+    for _ in range(5):
+        assert users.authenticate("watch", GOOD).username == "watch"
+    assert hasher.verified == 1
+    assert users.authenticate("watch", "wrong-password-1") is None  # wrong ones never cached
+    assert users.authenticate("watch", "wrong-password-1") is None
+    assert hasher.verified == 3
+    users.end_sessions("watch")  # revoked: verified again
+    assert users.authenticate("watch", GOOD) is not None and hasher.verified == 4
+    users.set_password("watch", "another-pass-2")
+    assert users.authenticate("watch", GOOD) is None  # the old password, cached before
+    users.set_active("watch", False)
+    assert users.authenticate("watch", "another-pass-2") is None
+
+
+def test_an_unknown_name_costs_one_dummy_hash(users) -> None:
+    hasher = users._hasher = CountingHasher(users._hasher)
+    assert users.authenticate("nobody", GOOD) is None
+    assert users.authenticate("nobody", GOOD) is None
+    assert hasher.verified == 2

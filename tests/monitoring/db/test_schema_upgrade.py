@@ -1,7 +1,7 @@
-"""A database made by release 0.1 starts under this code, and a fresh one has the same schema.
+"""A database made by release 0.1 starts under this code, migrated to a fresh one's schema.
 
 Release 0.1 declared its tables in five modules; this code declares them all in
-`monitoring.db.schema`. The fixtures in `fixtures/` are dumps of a database that release 0.1
+`monitoring.db.schema`. Version 2 gives every user row a session key (issue 10). The fixtures in `fixtures/` are dumps of a database that release 0.1
 created and wrote a few rows to (how they were made: `fixtures/README.md`). Each test loads a
 dump into an empty SQLite file or PostgreSQL database and starts the new `Database` on it.
 """
@@ -34,6 +34,7 @@ from tests.monitoring.books.factories import make_permit, make_reject
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RELEASE_VERSION = 1  # the schema version release 0.1 wrote
+SESSION_KEYS_VERSION = 2  # app_user.session_key
 # What fixtures/make_release_fixture.py wrote.
 T0 = 1_764_381_600_000
 PASSWORD = "release-0.1-password"
@@ -144,27 +145,40 @@ def test_the_fixture_has_every_table_of_this_schema(release_url) -> None:
     assert set(schema_of(release_url)) - {"(sequences)", "(sqlite_master)"} == set(metadata.tables)
 
 
-def test_a_release_database_starts_and_keeps_its_schema_version(release_url) -> None:
-    before = schema_of(release_url)
+def test_a_release_database_is_migrated_once_to_this_version(release_url) -> None:
     db = Database(release_url)
     db.start()
-    db.start()  # a second start (another process) changes nothing either
+    migrated = schema_of(release_url)
+    db.start()  # a second start (another process) changes nothing
     try:
-        assert db.schema_version() == RELEASE_VERSION == SCHEMA_VERSION
+        assert db.schema_version() == SESSION_KEYS_VERSION == SCHEMA_VERSION
         with db.engine.connect() as conn:
-            versions = conn.execute(sa.select(schema_version_table.c.version)).all()
-        assert versions == [(RELEASE_VERSION,)]
+            versions = conn.execute(
+                sa.select(schema_version_table.c.version).order_by(schema_version_table.c.version)
+            ).all()
+        assert versions == [(RELEASE_VERSION,), (SESSION_KEYS_VERSION,)]
     finally:
         db.close()
-    assert schema_of(release_url) == before
+    assert schema_of(release_url) == migrated
 
 
-def test_a_fresh_database_has_the_release_schema(release_url, empty_database) -> None:
+def test_a_migrated_database_has_the_schema_of_a_fresh_one(release_url, empty_database) -> None:
+    before = schema_of(release_url)
     fresh_url = empty_database()
-    fresh = Database(fresh_url)
-    fresh.start()
-    fresh.close()
-    assert schema_of(fresh_url) == schema_of(release_url)
+    for url in (fresh_url, release_url):
+        db = Database(url)
+        db.start()
+        db.close()
+    fresh = schema_of(fresh_url)
+    assert schema_of(release_url) == fresh
+    # What version 2 changed: app_user's new column, nothing else.
+    assert fresh["app_user"]["columns"][-1][:3] == ("session_key", "VARCHAR(64)", False)
+    fresh_without = {**fresh, "app_user": {**fresh["app_user"]}}
+    fresh_without["app_user"]["columns"] = fresh["app_user"]["columns"][:-1]
+    if "(sqlite_master)" in before:
+        fresh_without.pop("(sqlite_master)")
+        before.pop("(sqlite_master)")
+    assert fresh_without == before
 
 
 def test_the_release_rows_are_read_by_the_new_books(upgraded) -> None:
@@ -194,6 +208,8 @@ def test_the_release_rows_are_read_by_the_new_books(upgraded) -> None:
         ("li.ming", "inspector"),
     ]
     assert users.authenticate("li.ming", PASSWORD) is not None  # the Argon2 hash still checks
+    keys = {name: users.account(name).session_key for name in ("admin", "li.ming")}
+    assert len(set(keys.values())) == 2 and all(len(k) == 32 for k in keys.values())
     assert users.last_logins() == {"li.ming": T0 + 2}
     assert [(e.action, e.target) for e in AuditLog(db).recent()] == [("create", "li.ming")]
 
@@ -238,6 +254,7 @@ def test_new_rows_are_written_after_the_release_rows(upgraded) -> None:
     assert [w["worker_id"] for w in WorkerBoard(db).all()] == ["ingest-a", "ingest-b"]
 
     UserBook(db).create("zhao.lei", "another-password", "viewer", LATER)
+    UserBook(db).end_sessions("li.ming")
     assert UserBook(db).get("zhao.lei") is not None
     AuditLog(db).record("admin", "create", "zhao.lei", "ok", "viewer", LATER)
     assert [e.id for e in AuditLog(db).recent()] == [2, 1]

@@ -13,16 +13,10 @@ import pytest
 from dash import Input, Output, html
 
 from layouts.login import login_page
+from monitoring.books.signin import FAILURES_PER_PAIR, SignInThrottle
 from monitoring.books.users import UserBook
 from monitoring.db.database import Database
-from monitoring.web.session import (
-    LOGIN_FAILURES_PER_PAIR,
-    LoginThrottle,
-    _safe_next,
-    install_sessions,
-    load_secret_key,
-    throttle_keys,
-)
+from monitoring.web.session import _safe_next, install_sessions, load_secret_key
 
 PASSWORD = "viewer-pass-1"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -133,7 +127,7 @@ def test_pages_send_anti_framing_headers(client) -> None:
 
 
 def test_failed_sign_ins_are_slowed_down_then_allowed_again(client, clock) -> None:
-    for _ in range(LOGIN_FAILURES_PER_PAIR):
+    for _ in range(FAILURES_PER_PAIR):
         assert sign_in(client, "wrong-password").status_code == 401
     blocked = sign_in(client)  # even the right password waits
     assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) >= 1
@@ -203,35 +197,34 @@ def test_dash_itself_refuses_a_non_json_callback_body() -> None:
 
 
 def test_throttle_doubles_the_wait_and_caps_it() -> None:
-    throttle = LoginThrottle(base_delay_s=2, max_delay_s=10)
-    keys = {("pair", "u", "ip"): 2}
+    throttle = SignInThrottle(per_pair=2, base_delay_s=2, max_delay_s=10)
     t = 100.0
     for _ in range(2):
-        assert throttle.retry_after(keys, t) == 0
-        throttle.failed(keys, t)
-    assert throttle.retry_after(keys, t) == 2
-    throttle.failed(keys, t)
-    assert throttle.retry_after(keys, t) == 4
+        assert throttle.retry_after("u", "ip", t) == 0
+        throttle.failed("u", "ip", t)
+    assert throttle.retry_after("u", "ip", t) == 2
+    throttle.failed("u", "ip", t)
+    assert throttle.retry_after("u", "ip", t) == 4
     for _ in range(5):
-        throttle.failed(keys, t)
-    assert throttle.retry_after(keys, t) == 10
-    assert throttle.retry_after(keys, t + 10) == 0
-    assert throttle.retry_after(keys, t + 15 * 60) == 0  # the window forgot them
+        throttle.failed("u", "ip", t)
+    assert throttle.retry_after("u", "ip", t) == 10
+    assert throttle.retry_after("u", "ip", t + 10) == 0
+    assert throttle.retry_after("u", "ip", t + 15 * 60) == 0  # the window forgot them
 
 
 def test_throttle_success_forgets_the_user_but_not_the_address() -> None:
-    throttle = LoginThrottle()
-    keys = throttle_keys("Viewer ", "10.0.0.1")
-    assert ("pair", "viewer", "10.0.0.1") in keys
-    throttle.failed(keys, 0)
-    throttle.succeeded(keys)
+    throttle = SignInThrottle()
+    failures = throttle.failed("Viewer ", "10.0.0.1", 0)
+    assert (failures.pair, failures.address, failures.user) == (1, 1, 1)
+    assert ("pair", "viewer", "10.0.0.1") in throttle._failures
+    throttle.succeeded("viewer", "10.0.0.1")
     assert set(throttle._failures) == {("address", "10.0.0.1")}
 
 
 def test_throttle_memory_is_bounded() -> None:
-    throttle = LoginThrottle(max_keys=100)
+    throttle = SignInThrottle(max_keys=100)
     for i in range(1000):
-        throttle.failed({("address", str(i)): 5}, float(i))
+        throttle.failed("u", str(i), float(i))
     assert len(throttle._failures) <= 100
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from layouts.login import login_page
 from layouts.outage import outage_page
-from monitoring.books.users import UserBook
+from monitoring.books.users import Account, UserBook
 from monitoring.db.database import Database
 from monitoring.users import User
 from monitoring.web.outage import install_outage_answers
@@ -34,6 +34,11 @@ class SwitchableUsers:
         if self.down:
             raise refused()
         return self.book.get(username)
+
+    def account(self, username: str) -> Account | None:
+        if self.down:
+            raise refused()
+        return self.book.account(username)
 
     def authenticate(self, username: str, password: str) -> User | None:
         if self.down:
