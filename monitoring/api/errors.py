@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import re
 
-from flask import Blueprint, Response, abort, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from monitoring.db.errors import (
     UNAVAILABLE_ERRORS,
@@ -101,10 +101,13 @@ def install_json_errors(bp: Blueprint) -> None:
 
     @bp.before_app_request
     def unknown_call() -> Response | None:
-        # The pages' catch-all route answers every other path with the Dash page (200).
+        # The pages' catch-all route answers every other path with the Dash page (200), and
+        # other methods with 405 "GET only": neither is an answer for the API's prefix.
         path = request.path
-        under = path == prefix or path.startswith(prefix.rstrip("/") + "/")
-        if under and request.url_rule is not None and request.blueprint != bp.name:
+        if not (path == prefix or path.startswith(prefix.rstrip("/") + "/")):
+            return None
+        endpoints = _endpoints(path)
+        if endpoints and not any(e.startswith(bp.name + ".") for e in endpoints):
             return json_error(404, f"no API call {path}")
         return None
 
@@ -114,6 +117,24 @@ def install_json_errors(bp: Blueprint) -> None:
         if (exc.code or 500) < 400 or not request.path.startswith(prefix):
             return exc  # redirects, and the pages' own errors, as Flask answers them
         return _http_error(exc)
+
+
+def _endpoints(path: str) -> list[str]:
+    """Return the endpoints of the rules that match this request's path, by any method."""
+    if request.url_rule is not None:
+        return [request.url_rule.endpoint]
+    exc = request.routing_exception
+    if not isinstance(exc, MethodNotAllowed):
+        return []  # no rule matched at all: Flask answers 404 (JSON under the prefix)
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    found = []
+    for method in exc.valid_methods or ():
+        try:
+            rule, _ = adapter.match(path, method=method, return_rule=True)
+        except HTTPException:
+            continue
+        found.append(str(rule.endpoint))
+    return found
 
 
 def _http_error(exc: HTTPException) -> Response:

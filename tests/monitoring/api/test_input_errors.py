@@ -42,6 +42,14 @@ def test_unknown_api_paths_are_json_404_despite_the_pages_catch_all(client, path
     assert r.status_code == 404 and r.is_json and r.json["error"]
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_other_methods_on_unknown_api_paths_are_404_not_the_pages_405(client, method) -> None:
+    r = client.open("/api/v1/nope", method=method)
+    assert r.status_code == 404 and r.is_json
+    wrong = client.open("/api/v1/arg", method=method)  # a call that exists: its 405 stays
+    assert wrong.status_code == 405 and wrong.is_json and "GET" in wrong.headers["Allow"]
+
+
 def test_the_pages_keep_their_catch_all(client) -> None:
     assert client.get("/console").text == "<html>page</html>"
     assert client.get("/api/v1x").text == "<html>page</html>"
