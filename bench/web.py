@@ -2,11 +2,14 @@
 
     .venv/bin/python bench/web.py                       # SQLite alarm book
     .venv/bin/python bench/web.py --postgres            # PostgreSQL (the machine's, or a private one)
+    .venv/bin/python bench/web.py --server both         # Werkzeug's development server, then waitress
     .venv/bin/python bench/web.py --enterprises 500 --sensors 20000 --alarms 300 --clients 20
 
 Writes a registry of `--enterprises` enterprises (one site each) with `--sensors` sensors in
 all, a reading for every sensor into the embedded store, and `--alarms` open alarms (10 % red)
-into the real alarm book; starts `app.py web` on them (Flask/Dash, threaded, its own process),
+into the real alarm book; starts `app.py web` on them (its own process, on waitress; with
+`--server development` on Werkzeug's development server it replaced, `both`: one, then the
+other, each on freshly filled stores),
 signs in as a viewer and POSTs `/_dash-update-component` exactly as the wall's browser does
 (the request is built from the app's own `/_dash-dependencies`), carrying the state a browser
 would carry from its previous answer. It prints:
@@ -17,6 +20,25 @@ would carry from its previous answer. It prints:
    raised every 5 s (so the grid changes now and then): p50/p95/max time and bytes.
 
 Targets: refresh p95 < 150 ms, answer < 200 KB, 20 clients p95 < 300 ms.
+
+    .venv/bin/python bench/web.py --flood               # the wall in an alarm flood
+
+`--flood` (issue 11, defect 1) runs the same measurements on the province of
+`tests/province_scale.py` instead: the simulators' 500 enterprises (16,077 sensors, a
+reading for each) with 6,075 open alarms in a known mix (5,475 unacknowledged, 30
+enterprises holding only the oldest blue ones), where every count on the wall comes from the
+alarm book's GROUP BY. Target: refresh p95 < 150 ms.
+
+    .venv/bin/python bench/web.py --big-site            # the site page of a 400-sensor site
+
+`--big-site` (issue 11, defect 3) measures the Site page instead, in Chromium: the site of
+`tests/big_site.py` (400 sensors in 8 zones, `--big-site-sensors`), served by `app.py web` on
+the embedded store while every sensor but the stale ones reports each second. For each of
+`--runs` fresh page loads it prints when the sensor table and the trend were shown (ms since
+navigation), how long a click on a row took to show its trend, the longest main-thread task
+after the load (PerformanceObserver `longtask`) and the bytes of each live refresh (all
+`_dash-update-component` answers of one tick of the page's 5 s interval) over
+`--big-site-seconds`. Targets: table < 2 s, trend < 3 s, no task > 200 ms, refresh < 50 KB.
 """
 
 from __future__ import annotations
@@ -47,6 +69,8 @@ VIEWER_PASSWORD = "bench-viewer-1"
 SEVERITY_MIX = ("red",) * 1 + ("orange",) * 3 + ("yellow",) * 5 + ("blue",) * 1
 REFRESH_INPUT = ("wall-interval", "n_intervals")
 CACHE_WAIT_S = 0.55  # a little over the wall read model's cache
+# `--server`: the program that runs `app.py web` on each web server.
+SERVERS = {"production": "app.py", "development": "bench/dev_server.py"}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -122,6 +146,32 @@ def fill_stores(
     db.close()
 
 
+def fill_flood(workdir: Path, db_url: str) -> tuple[list[tuple[str, str, str]], int]:
+    """Write the province of tests/province_scale.py and its flood, a fresh reading for every
+    sensor; return (enterprise, site, sensor) of every sensor and how many alarms are open."""
+    from monitoring.records import Reading
+    from monitoring.storage.embedded import EmbeddedStore
+    from tests.province_scale import build_province
+
+    seeded = build_province(workdir, db_url)
+    now = int(time.time() * 1000)
+    located = [
+        (e.id, site.id, sensor) for e, site in seeded.registry.sites() for sensor in site.sensors
+    ]
+    store = EmbeddedStore(workdir / "readings.sqlite")
+    store.start()
+    for i in range(0, len(located), 5000):
+        store.write(
+            [
+                Reading(e, s, sensor.id, now - 1000, 1.0, zone=sensor.zone, kind=sensor.kind)
+                for e, s, sensor in located[i : i + 5000]
+            ],
+            [],
+        )
+    store.close()
+    return [(e, s, sensor.id) for e, s, sensor in located], seeded.total.open
+
+
 def alarm_signal(enterprise: str, site: str, sensor: str, severity: str, ts_ms: int):
     """Return a limit alarm as the rule engine raises it."""
     from monitoring.signals import AlarmSignal
@@ -150,8 +200,10 @@ def alarm_signal(enterprise: str, site: str, sensor: str, severity: str, ts_ms: 
     )
 
 
-def start_web(workdir: Path, registry: Path, db_url: str) -> tuple[subprocess.Popen, str]:
-    """Start `app.py web` and wait until it answers."""
+def start_web(
+    workdir: Path, registry: Path, db_url: str, server: str = "production"
+) -> tuple[subprocess.Popen, str]:
+    """Start `app.py web` (on `server`: SERVERS) and wait until it answers."""
     port = free_port()
     env = dict(
         os.environ, HAZMON_ADMIN_PASSWORD=ADMIN[1], PYTHONUNBUFFERED="1", HAZMON_LOG_LEVEL="WARNING"
@@ -159,7 +211,7 @@ def start_web(workdir: Path, registry: Path, db_url: str) -> tuple[subprocess.Po
     proc = subprocess.Popen(
         [
             sys.executable,
-            str(ROOT / "app.py"),
+            str(ROOT / SERVERS[server]),
             "web",
             "--registry",
             str(registry),
@@ -347,6 +399,110 @@ def concurrent(
     print(summary(f"{clients} clients polling every 2 s for {seconds:.0f} s", times, sizes))
 
 
+def big_site_case(sensors: int, runs: int, seconds: float, influx: bool) -> int:
+    """Measure the Site page of one big site in Chromium (issue 11, defect 3); print it."""
+    from tests.services import InfluxServer, find_binary
+
+    with tempfile.TemporaryDirectory(prefix="hazwatch-bench-site-") as tmp:
+        server = None
+        if influx:
+            binary = find_binary("influxd")
+            if binary is None:
+                raise SystemExit("--big-site-influx needs influxd (Debian package 'influxdb')")
+            server = InfluxServer(Path(tmp) / "influx", binary)
+            server.start()
+        try:
+            big_site_runs(Path(tmp), sensors, runs, seconds, server.url if server else None)
+        finally:
+            if server is not None:
+                server.stop()
+    return 0
+
+
+def big_site_runs(
+    workdir: Path, sensors: int, runs: int, seconds: float, influx_url: str | None
+) -> None:
+    """Seed the big site, serve it, and measure `runs` loads of its page in one browser."""
+    from tests.big_site import SITE_PATH, LiveReadings, big_site_app, cached_browser, sign_in
+
+    with big_site_app(workdir / "app", sensors, influx_url) as (app, site, store):
+        with LiveReadings(store, site):
+            app.add_user("bench-site", VIEWER_PASSWORD)
+            print(
+                f"big site: {len(site.sensors)} sensors in {len(site.zones)} zones, "
+                f"{len(site.abnormal)} abnormal, store "
+                f"{'InfluxDB 1.x' if influx_url else 'embedded (SQLite)'};"
+                f" {seconds:.0f} s of live refreshes per run"
+            )
+            with cached_browser() as first:
+                sign_in(first, app.base, "bench-site", VIEWER_PASSWORD)
+                first.goto("about:blank")  # no wall refreshing in the background
+                for run in range(1, runs + 1):
+                    # One browser, as an operator's: run 1 fetches and compiles Plotly (4.6 MB)
+                    # and ag-grid, the later runs find them in the browser's cache.
+                    page = first.context.new_page()
+                    measure_site_load(page, app.base + SITE_PATH, run, seconds)
+                    page.close()
+
+
+def measure_site_load(page, url: str, run: int, seconds: float) -> None:
+    """Open the site page in `page`, measure its load, a click and `seconds` of refreshes."""
+    from tests.big_site import SiteProbe
+
+    probe = SiteProbe(page)
+    page.goto(url)
+    loaded = probe.wait_loaded()
+    after = max(loaded["table_ms"], loaded["trend_ms"])
+    print(
+        f"run {run} ({'cold' if run == 1 else 'warm'} cache): table {loaded['table_ms']:,.0f} ms,"
+        f" trend {loaded['trend_ms']:,.0f} ms",
+        end="",
+        flush=True,
+    )
+    page.wait_for_timeout(1000)
+    click_ms = click_a_row(page)
+    page.wait_for_timeout(seconds * 1000)
+    ticks = probe.refresh_bytes()
+    sizes = sorted(ticks.values()) or [0]
+    first = sum(
+        a.bytes
+        for a in probe.answers()
+        if "site-interval.n_intervals" not in a.changed or not a.n_intervals
+    )
+    print(
+        ", click to trend "
+        + (f"{click_ms:,.0f} ms" if click_ms is not None else "n/a (> 1 min)")
+        + f", longest task after load {probe.longest_task_after(after):,.0f} ms"
+        f" (overall {probe.longest_task_after(0):,.0f} ms),"
+        f" refresh bytes per tick p50 {statistics.median(sizes):,.0f}"
+        f" max {max(sizes):,} over {len(ticks)} ticks; load and clicks {first:,} B"
+    )
+
+
+def click_a_row(page) -> float | None:
+    """Click the 6th sensor row; return ms until the trend shows that sensor (None: the page
+    did not let it happen within a minute or two)."""
+    cell = page.locator(
+        "#site-grid .ag-row[row-index='5'] [col-id='id'],"
+        " .hz-site-sensor:nth-of-type(6) .hz-site-id"
+    ).first
+    try:
+        sensor = cell.inner_text(timeout=60_000).strip()
+        started = page.evaluate("() => performance.now()")
+        cell.click(timeout=60_000)
+        page.wait_for_function(
+            """id => { const gd = document.querySelector('#site-trend .js-plotly-plot');
+                       return gd && gd.data && gd.data.length && gd.data[0].name
+                              && gd.data[0].name.split(' ')[0] === id; }""",
+            arg=sensor,
+            timeout=120_000,
+            polling="raf",
+        )
+    except Exception:  # noqa: BLE001 (reported as n/a)
+        return None
+    return page.evaluate("() => performance.now()") - started
+
+
 def main() -> int:
     """Build the province, start the web app, measure, print."""
     parser = argparse.ArgumentParser(
@@ -359,7 +515,37 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--samples", type=int, default=30, help="sequential refreshes")
     parser.add_argument("--postgres", action="store_true", help="alarm book on PostgreSQL")
+    parser.add_argument(
+        "--server",
+        choices=[*SERVERS, "both"],
+        default="production",
+        help="web server: production (waitress), development (Werkzeug's, as before issue 10)"
+        " or both, one after the other on identical stores",
+    )
+    parser.add_argument(
+        "--flood",
+        action="store_true",
+        help="the wall on the 500-enterprise province of tests/province_scale.py with 6,075 open"
+        " alarms (instead of --enterprises/--sensors/--alarms)",
+    )
+    parser.add_argument("--big-site", action="store_true", help="the Site page of a big site")
+    parser.add_argument("--big-site-sensors", type=int, default=400)
+    parser.add_argument("--big-site-seconds", type=float, default=20.0)
+    parser.add_argument("--big-site-influx", action="store_true", help="on a private InfluxDB")
+    parser.add_argument("--runs", type=int, default=4, help="page loads of --big-site")
     args = parser.parse_args()
+    if args.big_site:
+        return big_site_case(
+            args.big_site_sensors, args.runs, args.big_site_seconds, args.big_site_influx
+        )
+    for server in SERVERS if args.server == "both" else [args.server]:
+        print(f"--- {server} server ({SERVERS[server]} web)")
+        wall_case(args, server)
+    return 0
+
+
+def wall_case(args: argparse.Namespace, server: str) -> None:
+    """Fill fresh stores, start the web app on `server`, measure the wall's refresh, print."""
     with tempfile.TemporaryDirectory(prefix="hazwatch-bench-web-") as tmp:
         workdir = Path(tmp)
         db_url = f"sqlite:///{workdir / 'hazwatch.db'}"
@@ -375,13 +561,18 @@ def main() -> int:
             create_database(admin_url, name)
             drop = (admin_url, name)
             db_url = admin_url.rsplit("/", 1)[0] + "/" + name
-        sensors = write_registry(workdir / "registry.yaml", args.enterprises, args.sensors)
-        fill_stores(workdir, db_url, sensors, args.alarms)
-        proc, base = start_web(workdir, workdir / "registry.yaml", db_url)
+        if args.flood:
+            sensors, alarms = fill_flood(workdir, db_url)
+            enterprises = len({e for e, _s, _sensor in sensors})
+        else:
+            sensors = write_registry(workdir / "registry.yaml", args.enterprises, args.sensors)
+            fill_stores(workdir, db_url, sensors, args.alarms)
+            enterprises, alarms = args.enterprises, args.alarms
+        proc, base = start_web(workdir, workdir / "registry.yaml", db_url, server)
         try:
             print(
-                f"registry: {args.enterprises} enterprises, {len(sensors)} sensors; "
-                f"{args.alarms} open alarms; alarm book {db_url.split(':')[0]}"
+                f"registry: {enterprises} enterprises, {len(sensors)} sensors; "
+                f"{alarms:,} open alarms; alarm book {db_url.split(':')[0]}"
             )
             dep = refresh_dependency(base, viewer_session(base, "bench-deps"))
             sequential(base, dep, args.samples)
@@ -396,7 +587,6 @@ def main() -> int:
                 from tests.pg import drop_database
 
                 drop_database(*drop)
-    return 0
 
 
 if __name__ == "__main__":

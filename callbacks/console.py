@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dash import Input, NoUpdate, Output, State, callback, ctx, no_update
 
-from callbacks import views
-from layouts import charts, console, console_actions, controls, ids
-from layouts.i18n import normalise, t
+from callbacks import (
+    console_pager,  # noqa: F401  (registers the pager's callback)
+    console_refresh,
+    views,
+)
+from layouts import charts, console, console_actions, console_list, controls, ids
+from layouts.i18n import normalise
 from monitoring.alarms.model import AlarmError, AlarmNotFound
 from monitoring.views.common import can_act
 from monitoring.web.session import current_session_user
@@ -19,28 +23,84 @@ from monitoring.web.session import current_session_user
 @callback(
     Output(ids.CONSOLE_GRID, "rowData"),
     Output(ids.CONSOLE_COUNT, "children"),
+    Output(ids.CONSOLE_ROWS_KEY, "data"),
+    Output(ids.CONSOLE_CLOCK, "data"),
+    Output(ids.CONSOLE_PAGE_SHOWN, "data"),
+    Output(ids.CONSOLE_PAGER, "className"),
+    Output(ids.CONSOLE_PAGE_LABEL, "children"),
+    Output(ids.CONSOLE_PAGE_PREV, "disabled"),
+    Output(ids.CONSOLE_PAGE_NEXT, "disabled"),
     Input(ids.CONSOLE_INTERVAL, "n_intervals"),
     Input(ids.CONSOLE_BUMP, "data"),
     Input(ids.LANG, "data"),
+    Input(ids.CONSOLE_GRID, "filterModel"),
+    Input(ids.CONSOLE_GRID, "columnState"),
+    Input(ids.CONSOLE_PAGE, "data"),  # the page asked for (callbacks.console_pager)
+    State(ids.CONSOLE_SELECTED, "data"),
+    State(ids.CONSOLE_ROWS_KEY, "data"),
 )
-def refresh_rows(_n: int | None, _bump: int | None, lang: str | None) -> tuple[list, str]:
-    """Rebuild the table's rows; the grid keeps selection, sort and filters by row id."""
+def refresh_rows(
+    _n: int | None,
+    _bump: int | None,
+    lang: str | None,
+    filter_model: dict | None,
+    column_state: list | None,
+    asked: dict | None,
+    selected: int | None,
+    shown: str | None,
+) -> tuple:
+    """Show one page of the open alarms that pass the table's filters, in its sort.
+
+    Filters, sort and the heading's counts cover every open alarm, not the page
+    (`layouts.console_list`); before any page is asked for, the page of the linked alarm.
+    The linked or selected alarm is always among the rows; rows the browser already has
+    are not sent again (`callbacks.console_refresh`).
+    """
     lang = normalise(lang)
-    rows = console.grid_rows(views.console().rows(lang), lang)
-    return rows, t("console.count", lang, n=len(rows))
+    view = views.console()
+    table = view.table(
+        lang,
+        lambda rows: console.grid_rows(rows, lang),
+        fresh=f"{ids.CONSOLE_BUMP}.data" in ctx.triggered_prop_ids,  # after an action
+    )
+    page = asked.get("page") if isinstance(asked, dict) else None
+    shown_page = console_list.table_page(
+        table, filter_model, column_state, page if isinstance(page, int) else None, selected
+    )
+    data, rows_key = console_refresh.only_changes(
+        console_refresh.with_linked_row(shown_page.rows, selected, lang), shown
+    )
+    return (
+        data,
+        console_list.heading(shown_page, lang),
+        rows_key,
+        view.now_ms(),
+        shown_page.page,
+        console_list.pager_class(shown_page),
+        console_list.pages_text(shown_page, lang),
+        shown_page.page == 0,
+        shown_page.page >= shown_page.pages - 1,
+    )
 
 
 @callback(
     Output(ids.CONSOLE_SELECTED, "data"),
     Input(ids.CONSOLE_GRID, "selectedRows"),
     State(ids.CONSOLE_SELECTED, "data"),
+    # Not on page load: Dash holds back the callbacks of an output another initial callback
+    # may set, and a linked alarm's forms (reset_forms) would wait for this one forever.
+    prevent_initial_call=True,
 )
-def select(selected: list | None, current: int | None) -> int | NoUpdate:
-    """Remember the selected alarm (a refresh that drops the row keeps the detail open)."""
-    if not selected:
+def select(selected: list | dict | None, current: int | None) -> int | NoUpdate:
+    """Remember the alarm of the detail panel (a refresh that drops its row keeps it open).
+
+    With several rows ticked for a bulk action, the detail stays on its alarm while that is
+    among them.
+    """
+    chosen = console_refresh.selected_ids(selected)
+    if not chosen:
         return no_update
-    alarm_id = int(selected[0]["id"])
-    return no_update if alarm_id == current else alarm_id
+    return no_update if current in chosen else chosen[0]
 
 
 @callback(
@@ -79,7 +139,8 @@ def show_detail(alarm_id: int | None, _bump: int | None, lang: str | None) -> tu
     Output(ids.CONSOLE_RESULT, "children", allow_duplicate=True),
     Input(ids.CONSOLE_SELECTED, "data"),
     State(ids.LANG, "data"),
-    prevent_initial_call=True,
+    # Also when the page opens on a linked alarm (`?alarm=<id>` sets the store in the layout).
+    prevent_initial_call="initial_duplicate",
 )
 def reset_forms(alarm_id: int | None, lang: str | None) -> tuple:
     """Prepare the forms for a newly selected alarm: its contacts and the call-note reminder."""

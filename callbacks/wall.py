@@ -68,7 +68,12 @@ def _view(snap: WallSnapshot, lang: str, to_console: bool) -> WallView:
         grid_key = wall.grid_key(snap.enterprises, lang)
         _tiles_by_key.get(grid_key, lambda: snap.enterprises)
         kpis, feed = wall.kpi_tiles(snap, lang), wall.feed_rows(snap, lang, to_console)
-        keys = {"grid": grid_key, "kpis": wall.content_key(kpis), "feed": wall.content_key(feed)}
+        keys = {
+            "grid": grid_key,
+            "kpis": wall.content_key(kpis),
+            "feed": wall.content_key(feed),
+            "title": wall.feed_title(snap, lang),  # "Alarm feed · 30 of 6,075 open"
+        }
         # The snapshot is kept in the tuple so its id is not reused while cached.
         return snap, keys, kpis, feed
 
@@ -79,6 +84,7 @@ def _view(snap: WallSnapshot, lang: str, to_console: bool) -> WallView:
     Output(ids.WALL_KPIS, "children"),
     Output(ids.WALL_GRID, "children"),
     Output(ids.WALL_FEED, "children"),
+    Output(ids.WALL_FEED_TITLE, "children"),
     Output(ids.WALL_RED_IDS, "data"),
     Output(ids.WALL_GRID_KEY, "data"),
     Input(ids.WALL_INTERVAL, "n_intervals"),
@@ -91,7 +97,8 @@ def refresh_wall(
 ) -> tuple:
     """Refresh the wall from the newest snapshot, sending only what the browser lacks.
 
-    `shown` holds the content keys of what the browser shows ({"grid", "kpis", "feed"}).
+    `shown` holds the content keys of what the browser shows ({"grid", "kpis", "feed",
+    "title"}).
     """
     lang = normalise(lang)
     shown = shown if isinstance(shown, dict) else {}
@@ -113,6 +120,7 @@ def refresh_wall(
         no_update if keys["kpis"] == shown.get("kpis") else kpis,
         grid,
         no_update if keys["feed"] == shown.get("feed") else feed,
+        no_update if keys["title"] == shown.get("title") else keys["title"],
         no_update if red == shown_red else red,
         no_update if keys == shown else keys,
     )

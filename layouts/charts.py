@@ -4,15 +4,16 @@ Pure functions of the read models (`monitoring/views/site.py`, `monitoring/views
 and a language, drawn in the shared palette (`layouts/theme.py`) with one set of limit
 colours. On the Site page a new view (site, window, sensors, zone) gets a whole new figure
 with its own `uirevision`, which resets zoom and pan. A live refresh of the same view sends
-only `live_patch(figure)`: Dash's Graph writes the user's zoom into the figure's layout, so a
-whole new figure would undo it, while a patch of traces, shapes and labels leaves the axes as
-the user left them.
+only its tail (`trend_tail`, `presence_tail`): for each trace the points from the bucket of
+the newest point the browser has, and the window's new bounds, which `assets/site.js` splices
+into the figure on screen (dropping points older than the window). Dash's Graph writes the
+user's zoom into the figure's layout, and the splice leaves the axes as the user left them.
+A refresh of a 1-hour window thus sends a few points per trace instead of 1,200.
 """
 
 from __future__ import annotations
 
 import plotly.graph_objects as go
-from dash import Patch
 from plotly.subplots import make_subplots
 
 from layouts import theme
@@ -66,14 +67,85 @@ def revision(enterprise: str, site: str, window: str, *items: str) -> str:
     return "|".join((enterprise, site, window, *items))
 
 
-def live_patch(fig: go.Figure) -> Patch:
-    """Return a live refresh of a drawn figure: its traces, shapes and labels, never its axes."""
-    full = fig.to_plotly_json()
-    patch = Patch()
-    patch["data"] = full["data"]
-    patch["layout"]["shapes"] = full["layout"].get("shapes", [])
-    patch["layout"]["annotations"] = full["layout"].get("annotations", [])
-    return patch
+def iso(ts_ms: int, tz: str) -> str:
+    """Return a time as the figures carry it: local wall clock, ISO (what Plotly receives)."""
+    return local_dt(ts_ms, tz).isoformat()
+
+
+def trend_tail(tail: Trend, starts: dict[str, int], uirevision: str) -> dict:
+    """Return a live refresh of the trend on screen (`trend_figure` of the same view).
+
+    `tail` holds each sensor's points from `starts[sensor]`, the bucket of the newest point the
+    browser has: the browser keeps its points from the window's start up to that bucket and
+    appends these. The traces are in `trend_figure`'s order: the series, then one invisible
+    bounds trace per unit panel, moved to the new window.
+    """
+    window, tz = tail.window, tail.tz
+    units = list(dict.fromkeys(s.unit for s in tail.series)) or [""]
+    return {
+        "rev": uirevision,
+        "x0": iso(window.start_ms, tz),
+        "traces": [
+            {
+                "i": i,
+                "from": iso(starts.get(s.sensor, window.start_ms), tz),
+                "x": [iso(ts, tz) for ts, _ in s.points],
+                "y": [v for _, v in s.points],
+            }
+            for i, s in enumerate(tail.series)
+        ],
+        "bounds": [
+            {"i": len(tail.series) + row, "x": [iso(window.start_ms, tz), iso(window.end_ms, tz)]}
+            for row in range(len(units))
+        ]
+        if tail.series
+        else [],
+    }
+
+
+def presence_tail(
+    tail: Presence, start_ms: int, had_points: bool, had_over: bool, lang: str, uirevision: str
+) -> dict | None:
+    """Return a live refresh of the people chart on screen (`presence_figure` of the same
+    view), as `trend_tail` does, with its limit line and permits redrawn (they are few);
+    None when the chart must be drawn whole (people went over the limit for the first time)."""
+    window, tz, limit = tail.window, tail.tz, tail.max_people
+    over = [(ts, v) for ts, v in tail.points if limit is not None and v > limit]
+    if over and not had_over:
+        return None
+    start = iso(start_ms, tz)
+    traces = [
+        {
+            "i": 0,
+            "from": start,
+            "x": [iso(ts, tz) for ts, _ in tail.points],
+            "y": [v for _, v in tail.points],
+        }
+    ]
+    if had_over:
+        traces.append(
+            {
+                "i": 1,
+                "from": start,
+                "x": [iso(ts, tz) for ts, _ in over],
+                "y": [v for _, v in over],
+            }
+        )
+    decor = go.Figure()
+    _presence_decor(decor, tail, lang)
+    if not had_points and not tail.points:
+        _empty_note(decor, t("site.people.none", lang))
+    layout = decor.to_plotly_json()["layout"]
+    return {
+        "rev": uirevision,
+        "x0": iso(window.start_ms, tz),
+        "traces": traces,
+        "bounds": [
+            {"i": 2 if had_over else 1, "x": [iso(window.start_ms, tz), iso(window.end_ms, tz)]}
+        ],
+        "shapes": layout.get("shapes", []),
+        "annotations": layout.get("annotations", []),
+    }
 
 
 def _base_layout(fig: go.Figure, uirevision: str) -> None:
@@ -169,7 +241,13 @@ def _series_trace(s: SensorSeries, index: int, tz: str) -> go.Scatter:
 
 
 def _add_limits(fig: go.Figure, in_row: list[SensorSeries], row: int, lang: str) -> None:
-    """Draw each distinct limit of the row's sensors once, labelled with its name and value."""
+    """Draw each distinct limit of the row's sensors once, labelled with its name and value.
+
+    As one layout update of plain shapes and labels: `add_hline` validates each line on its
+    own and cost about 60 ms a line, a third of a second for a trend of three panels.
+    """
+    axis = "" if row == 1 else str(row)
+    shapes, labels = [], []
     drawn: set[tuple[str, float]] = set()
     for s in in_row:
         for name, value in s.limits.items():
@@ -177,15 +255,35 @@ def _add_limits(fig: go.Figure, in_row: list[SensorSeries], row: int, lang: str)
                 continue
             drawn.add((name, value))
             colour = LIMIT_COLOURS.get(name, OVER_COLOUR)
-            fig.add_hline(
-                y=value,
-                row=row,
-                col=1,
-                line={"color": colour, "dash": "dash", "width": 1.5},
-                annotation_text=limit_text(name, value, lang),
-                annotation_position=LIMIT_LABEL_POSITION.get(name, "top right"),
-                annotation_font={"color": colour, "size": 13},
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": f"x{axis} domain",
+                    "x0": 0,
+                    "x1": 1,
+                    "yref": f"y{axis}",
+                    "y0": value,
+                    "y1": value,
+                    "line": {"color": colour, "dash": "dash", "width": 1.5},
+                }
             )
+            above = LIMIT_LABEL_POSITION.get(name, "top right").startswith("top")
+            labels.append(
+                {
+                    "text": limit_text(name, value, lang),
+                    "xref": f"x{axis} domain",
+                    "x": 1,
+                    "xanchor": "right",
+                    "yref": f"y{axis}",
+                    "y": value,
+                    "yanchor": "bottom" if above else "top",
+                    "showarrow": False,
+                    "font": {"color": colour, "size": 13},
+                }
+            )
+    fig.update_layout(
+        shapes=[*fig.layout.shapes, *shapes], annotations=[*fig.layout.annotations, *labels]
+    )
 
 
 def permit_text(span: PermitSpan, lang: str) -> str:
@@ -242,6 +340,25 @@ def presence_figure(presence: Presence | None, lang: str, uirevision: str) -> go
                     showlegend=False,
                 )
             )
+    _presence_decor(fig, presence, lang)
+    anchor = ys[0] if ys else float(limit or 0)
+    fig.add_trace(_bounds_trace(presence.window, tz, anchor))
+    if not presence.points:
+        _empty_note(fig, t("site.people.none", lang))
+    return fig
+
+
+def has_over_trace(presence: Presence | None) -> bool:
+    """Tell whether `presence_figure` draws the over-the-limit markers (its trace 1)."""
+    if presence is None or presence.max_people is None:
+        return False
+    return any(v > presence.max_people for _, v in presence.points)
+
+
+def _presence_decor(fig: go.Figure, presence: Presence, lang: str) -> None:
+    """Draw max_people and the permits as shaded spans with their labels."""
+    tz, limit = presence.tz, presence.max_people
+    if limit is not None:
         fig.add_hline(
             y=limit,
             line={"color": LIMIT_COLOURS["max_people"], "dash": "dash", "width": 1.5},
@@ -267,11 +384,6 @@ def presence_figure(presence: Presence | None, lang: str, uirevision: str) -> go
             annotation_yanchor="top",
             annotation_font={"size": 13, "color": theme.LIGHT_BLUE if approved else theme.MUTED},
         )
-    anchor = ys[0] if ys else float(limit or 0)
-    fig.add_trace(_bounds_trace(presence.window, tz, anchor))
-    if not presence.points:
-        _empty_note(fig, t("site.people.none", lang))
-    return fig
 
 
 def alarm_trend_figure(trend: AlarmTrend | None, lang: str) -> go.Figure:

@@ -14,6 +14,8 @@ from layouts import ids, theme
 from layouts.alarm_text import alarm_message
 from layouts.charts import alarm_trend_figure
 from layouts.console_actions import actions
+from layouts.console_bulk import bulk_bar, bulk_panel
+from layouts.console_list import pager
 from layouts.i18n import TEXT, t
 from layouts.shell import elapsed_text
 from layouts.wall import rule_text, site_href
@@ -62,10 +64,12 @@ def layout(lang: str, can_act: bool, selected: int | None = None) -> html.Div:
                     [
                         html.H2(t("console.title", lang)),
                         html.Span(id=ids.CONSOLE_COUNT, className="hz-console-count"),
+                        pager(lang),  # the list is paged: layouts.console_list
+                        bulk_bar(lang) if can_act else None,
                     ],
                     className="hz-console-head",
                 ),
-                alarm_grid(lang),
+                alarm_grid(lang, can_act),
             ],
         ),
         html.Section(
@@ -82,7 +86,11 @@ def layout(lang: str, can_act: bool, selected: int | None = None) -> html.Div:
             dcc.Interval(id=ids.CONSOLE_INTERVAL, interval=REFRESH_MS),
             dcc.Store(id=ids.CONSOLE_SELECTED, data=selected),  # ?alarm=<id> opens one
             dcc.Store(id=ids.CONSOLE_BUMP, data=0),
+            dcc.Store(id=ids.CONSOLE_ROWS_KEY),
+            dcc.Store(id=ids.CONSOLE_CLOCK),
+            dcc.Store(id=ids.CONSOLE_TICK),
             html.Div(id=ids.CONSOLE_BODY, className=body_class(None, can_act), children=body),
+            bulk_panel(lang) if can_act else None,
         ],
     )
 
@@ -92,8 +100,13 @@ def body_class(detail: AlarmDetail | None, can_act: bool) -> str:
     return "hz-console-body" + ("" if detail else " hz-empty") + (" hz-can-act" if can_act else "")
 
 
-def alarm_grid(lang: str) -> dag.AgGrid:
-    """Return the open-alarm table; row ids keep selection, sort and filters across refreshes."""
+def alarm_grid(lang: str, select_many: bool = False) -> dag.AgGrid:
+    """Return the open-alarm table; row ids keep selection, sort and filters across refreshes.
+
+    Inspectors may tick several rows for a bulk action (`select_many`); a click on a row
+    still selects that row alone and opens it. Elapsed times are counted in the browser
+    from `raised_ms`, so a refresh that changes nothing sends nothing.
+    """
 
     def col(field: str, key: str, **kw) -> dict:
         return {"field": field, "headerName": t(key, lang), **kw}
@@ -141,7 +154,8 @@ def alarm_grid(lang: str) -> dag.AgGrid:
                 "elapsed_s",
                 "console.col.elapsed",
                 width=130,
-                valueFormatter={"function": "params.data.elapsed"},
+                valueGetter={"function": "hzElapsedSeconds(params.data.raised_ms)"},
+                valueFormatter={"function": elapsed_formatter(lang)},
                 filter=False,
             ),
             col("count", "console.col.count", width=95, filter="agNumberColumnFilter"),
@@ -153,10 +167,20 @@ def alarm_grid(lang: str) -> dag.AgGrid:
             "resizable": True,
             "suppressHeaderMenuButton": True,
         },
-        dashGridOptions=theme.grid_options(t("feed.empty", lang), select_one=True),
+        dashGridOptions=theme.grid_options(
+            t("feed.empty", lang), select_one=not select_many, select_many=select_many
+        ),
         className="hz-console-grid",
         style={"height": "100%", "width": "100%"},
     )
+
+
+def elapsed_formatter(lang: str) -> str:
+    """Return the grid function that writes seconds as `layouts.shell.elapsed_text` does."""
+    labels = ", ".join(
+        "'" + t(f"elapsed.{unit}", lang).replace("'", "") + "'" for unit in ("s", "m", "h", "d")
+    )
+    return f"hzElapsedText(params.value, {labels})"
 
 
 def source_label(source: str, lang: str) -> str:
@@ -195,8 +219,7 @@ def grid_rows(rows: list[AlarmRow], lang: str) -> list[dict]:
             "rule_label": rule_text(r.rule, lang),
             "message": row_message(r, lang),
             "raised": r.raised_local,
-            "elapsed_s": r.elapsed_ms // 1000,
-            "elapsed": elapsed_text(r.elapsed_ms, lang),
+            "raised_ms": r.raised_ms,  # the browser counts the elapsed time from it
             "count": r.count,
         }
         for r in rows

@@ -14,6 +14,7 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.controls import action_button
+from layouts.counts import severity_counts
 from layouts.i18n import t
 from layouts.theme import grid_options, phone_href
 from monitoring.signals import SEVERITY_RANK
@@ -122,7 +123,12 @@ def enterprise_grid(lang: str) -> dag.AgGrid:
             col(
                 "alarm_rank",
                 "directory.col.alarms",
-                width=130,
+                width=200,
+                tooltipField="alarms",
+                # "10 red · 20 orange · 20 yellow" wraps between counts rather than being cut.
+                wrapText=True,
+                autoHeight=True,
+                cellClass="hz-dir-alarms",
                 valueFormatter={"function": "params.data.alarms"},
                 cellClassRules={
                     f"hz-cell-{s}": f"params.data.worst === '{s}'" for s in SEVERITY_RANK
@@ -144,10 +150,11 @@ def enterprise_grid(lang: str) -> dag.AgGrid:
 
 
 def alarm_text(row: EnterpriseRow, lang: str) -> str:
-    """Return the open-alarm cell: 'none', or the count and worst severity."""
+    """Return the open-alarm cell: 'none', or the count of each severity (1 red · 12 yellow)."""
     if not row.open_alarms or row.worst is None:
         return t("directory.alarms.none", lang)
-    return t("directory.alarms.some", lang, n=row.open_alarms, severity=severity(row.worst, lang))
+    by_severity = row.by_severity or ((row.worst, row.open_alarms),)
+    return " · ".join(c.replace(" ", "\u00a0") for c in severity_counts(by_severity, lang))
 
 
 def severity(level: str, lang: str) -> str:

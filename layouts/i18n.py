@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from layouts.texts import admin, alarms, directory, outage, permits, site
+from layouts.texts import admin, alarms, console_bulk, counts, directory, outage, permits, site
 
 LANGUAGES: tuple[str, ...] = ("en", "zh")
 DEFAULT_LANGUAGE = "en"
@@ -68,7 +68,6 @@ _SHELL_TEXT: dict[str, tuple[str, str]] = {
     "rule.special_operation": ("Suspected special operation", "疑似特殊作业"),
     "rule.bad_data": ("Bad data", "数据异常"),
     "console.title": ("Open alarms", "未关闭报警"),
-    "console.count": ("{n} open", "共{n}条"),
     "console.pick": ("Select an alarm to see its detail", "请选择一条报警查看详情"),
     "console.col.severity": ("Severity", "级别"),
     "console.col.state": ("State", "状态"),
@@ -178,7 +177,15 @@ def _merge(*tables: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
 
 
 TEXT = _merge(
-    _SHELL_TEXT, alarms.TEXT, site.TEXT, directory.TEXT, permits.TEXT, admin.TEXT, outage.TEXT
+    _SHELL_TEXT,
+    alarms.TEXT,
+    site.TEXT,
+    directory.TEXT,
+    permits.TEXT,
+    admin.TEXT,
+    outage.TEXT,
+    counts.TEXT,
+    console_bulk.TEXT,
 )
 
 

@@ -5,9 +5,10 @@
 fills the slot with `site_page`, a pure function like every other builder here. Without a
 query, or with one the registry does not know, the page is only the enterprise/site picker
 (`layouts/site_picker.py`). Query parameters: `enterprise`, `site`, and optionally `sensor`
-(comma-separated), `zone` and `window`; the Wall and the Console link here with them. No
-contact data on this page. The live table is built by `layouts/site_tables.py`, the figures
-by `layouts/charts.py`.
+(comma-separated; without it the trend shows the worst abnormal sensors), `zone` and `window`;
+the Wall and the Console link here with them. No contact data on this page. The zone lines
+are built by `layouts/site_tables.py`, the sensor grid (virtualised, filled and refreshed
+with changes only) by `layouts/site_grid.py`, the figures by `layouts/charts.py`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,16 @@ from dash.development.base_component import Component
 from layouts import ids
 from layouts.charts import permit_text
 from layouts.i18n import name_in, t
+from layouts.site_grid import (
+    count_text,
+    grid_delta,
+    held,
+    sensor_grid,
+    shown_count,
+    zone_filter_options,
+)
 from layouts.site_picker import dropdown_labels, navigation, picker, picker_page
-from layouts.site_tables import kind_text
+from layouts.site_tables import kind_text, panel_digest, status_strip, zone_summary
 from monitoring.clock import local_time
 from monitoring.registry.model import Enterprise, Site
 from monitoring.views.site import (
@@ -28,6 +37,8 @@ from monitoring.views.site import (
     WINDOWS,
     EnterpriseChoice,
     Presence,
+    SiteSnapshot,
+    default_sensors,
     pick_sensors,
     pick_zone,
 )
@@ -57,22 +68,35 @@ def site_page(
     choices: list[EnterpriseChoice],
     ent: Enterprise | None,
     site: Site | None,
+    snap: SiteSnapshot | None = None,
 ) -> html.Div:
-    """Return the page for registry objects `ent` and `site` (None: show only the picker)."""
+    """Return the page for registry objects `ent` and `site` (None: show only the picker).
+
+    `snap`, the site now, fills the zone lines, the badges and every row of the sensor grid
+    in the page itself, so the table is on screen without waiting for a refresh; and when
+    the address names no sensor, the trend shows the worst abnormal ones
+    (`default_sensors`), else the site's first sensor.
+    """
     if ent is None or site is None:
         return picker_page(lang, query, choices)
-    sensors = pick_sensors(site, (query.get("sensor") or "").split(","))
+    sensors = pick_sensors(site, (query.get("sensor") or "").split(","), default_sensors(snap))
     window = query.get("window", DEFAULT_WINDOW)
     if window not in WINDOWS:
         window = DEFAULT_WINDOW
     zone = pick_zone(site, query.get("zone"), sensors)
+    rows = grid_delta(snap, lang, None)
     return html.Div(
         className="hz-site",
         children=[
             *navigation({"enterprise": ent.id, "site": site.id}),
             dcc.Interval(id=ids.SITE_INTERVAL, interval=REFRESH_MS),
             dcc.Store(id=ids.SITE_TREND_STAMP),
+            dcc.Store(id=ids.SITE_TREND_DELTA),
             dcc.Store(id=ids.SITE_PEOPLE_STAMP),
+            dcc.Store(id=ids.SITE_PEOPLE_DELTA),
+            dcc.Store(id=ids.SITE_GRID_DELTA),
+            dcc.Store(id=ids.SITE_GRID_SEEN, data=held(rows)),
+            dcc.Store(id=ids.SITE_PANEL_SEEN, data=panel_digest(snap, lang, zone) or None),
             html.Section(
                 className="hz-panel hz-site-head",
                 children=[
@@ -90,20 +114,16 @@ def site_page(
                         ],
                         className="hz-site-title",
                     ),
-                    html.Div(id=ids.SITE_STATUS, className="hz-site-status"),
+                    html.Div(
+                        status_strip(snap, lang), id=ids.SITE_STATUS, className="hz-site-status"
+                    ),
                     picker(lang, choices, ent.id, site.id),
                 ],
             ),
             html.Div(
                 className="hz-site-body",
                 children=[
-                    html.Section(
-                        className="hz-panel hz-site-zones",
-                        children=[
-                            html.H2(t("site.zones", lang)),
-                            html.Div(id=ids.SITE_TABLE, className="hz-site-table-wrap"),
-                        ],
-                    ),
+                    sensors_panel(lang, site, sensors, snap, zone, rows),
                     html.Div(
                         className="hz-site-charts",
                         children=[
@@ -112,6 +132,70 @@ def site_page(
                         ],
                     ),
                 ],
+            ),
+        ],
+    )
+
+
+def sensors_panel(
+    lang: str,
+    site: Site,
+    selected: list[str],
+    snap: SiteSnapshot | None = None,
+    zone: str | None = None,
+    rows: dict | None = None,
+) -> html.Section:
+    """Return the zones and sensors panel: a line per zone, the filters and the sensor grid,
+    filled from `snap` and its grid rows `rows` (`grid_delta`) when given."""
+    zones = [(z.id, z.name, z.name_zh) for z in site.zones]
+    grid = sensor_grid(lang, zones, (s.kind for s in site.sensors), selected)
+    if rows is not None:
+        grid.rowData = rows["rows"]
+    return html.Section(
+        className="hz-panel hz-site-zones",
+        children=[
+            html.H2(t("site.zones", lang)),
+            html.Div(
+                zone_summary(snap, lang, zone) if snap is not None else None,
+                id=ids.SITE_ZONES,
+                className="hz-site-zone-wrap",
+            ),
+            html.Div(
+                className="hz-site-grid-bar",
+                children=[
+                    dcc.Dropdown(
+                        id=ids.SITE_GRID_ZONE,
+                        options=zone_filter_options(zones, lang),
+                        value="",
+                        searchable=False,
+                        clearable=False,
+                        labels=dropdown_labels(lang),
+                        className="hz-dropdown hz-site-grid-zone",
+                    ),
+                    dcc.Checklist(
+                        id=ids.SITE_ABNORMAL,
+                        options=[
+                            {
+                                "label": html.Span(
+                                    t("site.filter.abnormal", lang),
+                                    title=t("site.filter.abnormal.hint", lang),
+                                ),
+                                "value": "abnormal",
+                            }
+                        ],
+                        value=[],
+                        className="hz-site-abnormal",
+                    ),
+                    html.Span(
+                        count_text(*shown_count(snap, False, ""), lang) if snap else None,
+                        id=ids.SITE_GRID_COUNT,
+                        className="hz-site-grid-count",
+                    ),
+                ],
+            ),
+            html.Div(
+                grid,
+                className="hz-site-grid-wrap",
             ),
         ],
     )

@@ -1,29 +1,21 @@
-"""The Site page's live table: every zone with its sensors (values, limits, quality, age and
-open alarms), and the header's gateway and alarm badges.
+"""The Site page's zone lines (people now against max_people, sensors and abnormal ones, zone
+alarm), the header's gateway and alarm badges, and the texts the sensor grid shares.
 
-Pure functions of a `SiteSnapshot` and a language; colour only marks abnormal states.
+Pure functions of a `SiteSnapshot` and a language; colour only marks abnormal states. The
+sensors themselves are in the grid of `layouts/site_grid.py`.
 """
 
 from __future__ import annotations
 
+import zlib
+
 from dash import html
 
 from layouts import ids
-from layouts.alarm_text import format_number, format_quantity
+from layouts.alarm_text import format_number
 from layouts.i18n import TEXT, name_in, t
-from layouts.shell import elapsed_text
 from monitoring.signals import SEVERITIES
-from monitoring.views.site import AlarmMark, SensorRow, SiteSnapshot, ZoneRow
-
-COLUMNS = (
-    "site.col.sensor",
-    "site.col.kind",
-    "site.col.value",
-    "site.col.limits",
-    "site.col.quality",
-    "site.col.age",
-    "site.col.alarm",
-)
+from monitoring.views.site import AlarmMark, SiteSnapshot, ZoneRow
 
 
 def kind_text(kind: str, lang: str) -> str:
@@ -61,10 +53,8 @@ def status_strip(snap: SiteSnapshot | None, lang: str) -> list:
     return items
 
 
-def alarm_chip(mark: AlarmMark | None, lang: str) -> html.Span | None:
-    """Return a sensor's or zone's worst open alarm as a chip in its severity's colour."""
-    if mark is None:
-        return None
+def alarm_text(mark: AlarmMark, lang: str) -> str:
+    """Return a worst open alarm as text: 'Red · Limit exceeded · unack'."""
     rule_key = f"rule.{mark.rule}"
     text = t(f"severity.{mark.severity}.short", lang) + " · "
     text += t(rule_key, lang) if rule_key in TEXT else mark.rule
@@ -72,8 +62,15 @@ def alarm_chip(mark: AlarmMark | None, lang: str) -> html.Span | None:
         text += " · " + t("site.alarm.cleared", lang)
     elif mark.unacknowledged:
         text += " · " + t("site.alarm.unack", lang)
+    return text
+
+
+def alarm_chip(mark: AlarmMark | None, lang: str) -> html.Span | None:
+    """Return a sensor's or zone's worst open alarm as a chip in its severity's colour."""
+    if mark is None:
+        return None
     return html.Span(
-        text,
+        alarm_text(mark, lang),
         className=f"hz-site-chip hz-sev-{mark.severity}"
         + ("" if mark.active else " hz-site-chip-cleared"),
     )
@@ -85,51 +82,6 @@ def limits_text(limits: dict[str, float], lang: str) -> str:
         return t("site.limits.none", lang)
     return " · ".join(
         f"{t(f'site.limit.{name}', lang)} {format_number(value)}" for name, value in limits.items()
-    )
-
-
-def sensor_tr(row: SensorRow, lang: str, selected: bool = False) -> html.Tr:
-    """Return a sensor's table row; clicking it shows its trend."""
-    if row.value is None:
-        value = html.Td("—", className="hz-site-value hz-site-none")
-        age = html.Td(t("site.no_data", lang), className="hz-site-age hz-site-abnormal")
-    else:
-        value = html.Td(
-            format_quantity(row.value, row.unit),
-            className="hz-site-value"
-            + (f" hz-site-lim-{row.limit_state}" if row.limit_state else "")
-            + (" hz-site-dim" if row.stale else ""),
-        )
-        age_text = elapsed_text(row.age_ms or 0, lang)
-        age = html.Td(
-            [html.Span(t("site.stale", lang), className="hz-site-stale-flag"), age_text]
-            if row.stale
-            else age_text,
-            className="hz-site-age" + (" hz-site-abnormal" if row.stale else ""),
-            title=t("site.stale.hint", lang, s=format_number(row.stale_after_s)),
-        )
-    quality = row.quality
-    quality_key = f"site.quality.{quality}"
-    return html.Tr(
-        id={"type": ids.SITE_SENSOR_ROW, "sensor": row.id},
-        n_clicks=0,
-        className="hz-site-sensor"
-        + (f" hz-site-alarmed hz-sev-{row.alarm.severity}" if row.alarm else "")
-        + (" hz-site-stale" if row.stale else "")
-        + (" hz-site-selected" if selected else ""),
-        children=[
-            html.Td(row.id, className="hz-site-id"),
-            html.Td(kind_text(row.kind, lang), className="hz-site-kind"),
-            value,
-            html.Td(limits_text(row.limits, lang), className="hz-site-limits"),
-            html.Td(
-                (t(quality_key, lang) if quality_key in TEXT else quality) if quality else "",
-                className="hz-site-quality"
-                + ("" if quality in (None, "good") else " hz-site-abnormal"),
-            ),
-            age,
-            html.Td(alarm_chip(row.alarm, lang), className="hz-site-alarm"),
-        ],
     )
 
 
@@ -145,7 +97,9 @@ def people_text(zone: ZoneRow, lang: str) -> str:
 
 
 def zone_tr(zone: ZoneRow, lang: str, selected: bool = False) -> html.Tr:
-    """Return a zone's heading row: name, hazard class, people now and its alarm."""
+    """Return a zone's line: name, hazard class, people now, its sensors and abnormal ones, and
+    its alarm. Clicking it shows its people and permits."""
+    abnormal = sum(1 for s in zone.sensors if s.abnormal)
     return html.Tr(
         id={"type": ids.SITE_ZONE_ROW, "zone": zone.id},
         n_clicks=0,
@@ -154,60 +108,68 @@ def zone_tr(zone: ZoneRow, lang: str, selected: bool = False) -> html.Tr:
         + (" hz-site-selected" if selected else ""),
         children=[
             html.Td(
-                colSpan=len(COLUMNS),
-                children=html.Div(
-                    [
-                        html.Span(name_in(zone.name, zone.name_zh, lang), className="hz-site-zn"),
-                        html.Span(zone.id, className="hz-site-zid"),
-                        html.Span(
-                            t("site.zone.major" if zone.major else "site.zone.general", lang),
-                            className="hz-site-hazard" + (" hz-site-major" if zone.major else ""),
-                        ),
-                        html.Span(
-                            people_text(zone, lang),
-                            className="hz-site-people-now"
-                            + (" hz-site-over" if zone.over_max else ""),
-                        ),
-                        alarm_chip(zone.alarm, lang),
-                    ],
-                    className="hz-site-zone-line",
-                ),
-            )
+                [
+                    html.Span(name_in(zone.name, zone.name_zh, lang), className="hz-site-zn"),
+                    html.Span(zone.id, className="hz-site-zid"),
+                ],
+                className="hz-site-zone-name",
+            ),
+            html.Td(
+                html.Span(
+                    t("site.zone.major" if zone.major else "site.zone.general", lang),
+                    className="hz-site-hazard" + (" hz-site-major" if zone.major else ""),
+                )
+            ),
+            html.Td(
+                people_text(zone, lang),
+                className="hz-site-people-now" + (" hz-site-over" if zone.over_max else ""),
+            ),
+            html.Td(
+                [
+                    html.Span(t("site.zone.sensors", lang, n=len(zone.sensors))),
+                    html.Span(
+                        t("site.zone.abnormal", lang, n=abnormal),
+                        className="hz-site-abnormal-count",
+                    )
+                    if abnormal
+                    else None,
+                ],
+                className="hz-site-zone-sensors",
+            ),
+            html.Td(alarm_chip(zone.alarm, lang), className="hz-site-alarm"),
         ],
     )
 
 
-def zone_table(
-    snap: SiteSnapshot | None,
-    lang: str,
-    selected_sensors: list[str] | None = None,
-    selected_zone: str | None = None,
+def zone_summary(
+    snap: SiteSnapshot | None, lang: str, selected_zone: str | None = None
 ) -> html.Table | html.Div:
-    """Return every zone with its sensors (then unregistered sensors) as one table."""
+    """Return one line per zone (a few, whatever the number of sensors); the sensors
+    themselves are in the grid (`layouts/site_grid.py`)."""
     if snap is None:
         return html.Div(t("site.pick.unknown", lang), className="hz-muted")
-    chosen = set(selected_sensors or ())
-    bodies = []
-    for zone in snap.zones:
-        rows = [zone_tr(zone, lang, zone.id == selected_zone)]
-        rows += [sensor_tr(s, lang, s.id in chosen) for s in zone.sensors]
-        if not zone.sensors:
-            rows.append(
-                html.Tr(
-                    html.Td(t("site.zone.no_sensors", lang), colSpan=len(COLUMNS)),
-                    className="hz-site-empty",
-                )
-            )
-        bodies.append(html.Tbody(rows))
-    if snap.unregistered:
-        head = html.Tr(
-            html.Td(t("site.unregistered", lang), colSpan=len(COLUMNS)),
-            className="hz-site-zone hz-site-unregistered",
-        )
-        bodies.append(
-            html.Tbody([head, *[sensor_tr(s, lang, s.id in chosen) for s in snap.unregistered]])
-        )
     return html.Table(
-        [html.Thead(html.Tr([html.Th(t(key, lang)) for key in COLUMNS])), *bodies],
-        className="hz-site-table",
+        html.Tbody([zone_tr(z, lang, z.id == selected_zone) for z in snap.zones]),
+        className="hz-site-zone-table",
     )
+
+
+def panel_digest(snap: SiteSnapshot | None, lang: str, selected_zone: str | None) -> str:
+    """Return a fingerprint of what the zone lines and the header's badges show, so a refresh
+    sends them again only when it changed (ages and values are the grid's)."""
+    if snap is None:
+        return ""
+    zones = [
+        (
+            z.id,
+            z.people,
+            z.max_people,
+            z.has_cameras,
+            len(z.sensors),
+            sum(1 for s in z.sensors if s.abnormal),
+            z.alarm,
+        )
+        for z in snap.zones
+    ]
+    shown = (lang, selected_zone, zones, snap.gateway_state, sorted(snap.open_by_severity.items()))
+    return format(zlib.crc32(repr(shown).encode()), "x")

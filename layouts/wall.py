@@ -14,6 +14,7 @@ from dash import Patch, dcc, html
 
 from layouts import ids
 from layouts.alarm_text import alarm_message
+from layouts.counts import number, severity_counts
 from layouts.i18n import TEXT, name_in, t
 from layouts.shell import elapsed_text
 from monitoring.signals import SEVERITIES, SEVERITY_RANK
@@ -111,13 +112,13 @@ def online_rate_text(online: int, total: int) -> str:
 def kpi_tiles(snap: WallSnapshot, lang: str) -> list:
     """Return the five KPI tiles; a tile is coloured only when its figure is abnormal."""
     total_open = sum(snap.open_by_severity.values())
-    severity_counts = html.Div(
+    per_severity = html.Div(
         className="hz-sev-counts",
         children=[
             html.Span(
                 [
                     html.Span(t(f"severity.{sev}.short", lang), className="hz-sev-name"),
-                    html.Span(str(n), className="hz-sev-n"),
+                    html.Span(number(n), className="hz-sev-n"),
                 ],
                 className=f"hz-sev-count hz-sev-{sev}" + (" hz-zero" if n == 0 else ""),
             )
@@ -126,24 +127,24 @@ def kpi_tiles(snap: WallSnapshot, lang: str) -> list:
     )
     online_low = snap.sensors_total > 0 and snap.sensors_online < snap.sensors_total
     return [
-        _tile("kpi.enterprises", str(len(snap.enterprises)), lang),
+        _tile("kpi.enterprises", number(len(snap.enterprises)), lang),
         _tile(
             "kpi.online_rate",
             online_rate_text(snap.sensors_online, snap.sensors_total),
             lang,
-            sub=f"{snap.sensors_online} / {snap.sensors_total}",
+            sub=f"{number(snap.sensors_online)} / {number(snap.sensors_total)}",
             abnormal="hz-tile-warn" if online_low else None,
         ),
-        _tile("kpi.open_alarms", str(total_open), lang, extra=severity_counts, wide=True),
+        _tile("kpi.open_alarms", number(total_open), lang, extra=per_severity, wide=True),
         _tile(
             "kpi.unacknowledged",
-            str(snap.unacknowledged),
+            number(snap.unacknowledged),
             lang,
             abnormal="hz-tile-alert" if snap.unacknowledged else None,
         ),
         _tile(
             "kpi.special_operations",
-            str(snap.special_operations),
+            number(snap.special_operations),
             lang,
             abnormal="hz-tile-warn" if snap.special_operations else None,
         ),
@@ -196,7 +197,11 @@ def enterprise_tile(tile: EnterpriseTile, lang: str) -> dcc.Link:
     href, css = site_href(tile.id, tile.site), tile_class(tile)
     if tile.worst is None:
         return dcc.Link([name], href=href, className=css)
-    status = f"{t(f'severity.{tile.worst}', lang)} · {tile.open_alarms}"
+    # One count per severity ("1 red · 12 yellow"), each kept on one line: a no-break space
+    # inside a count, and CSS keeps Chinese counts whole (one string: 500 tiles of spans
+    # would cost the first answer some 50 KB).
+    by_severity = tile.by_severity or ((tile.worst, tile.open_alarms),)
+    status = " · ".join(c.replace(" ", "\u00a0") for c in severity_counts(by_severity, lang))
     return dcc.Link(
         [name, html.Div(status, className="hz-ent-status")],
         href=href,
@@ -243,6 +248,21 @@ def feed_message(item: FeedItem, tz: str, lang: str) -> str:
     """Return a feed item's alarm message in the chosen language."""
     zone = name_in(item.zone_name, item.zone_name_zh, lang) if item.zone_name else None
     return alarm_message(item.message_key, item.params, lang, item.message, zone_name=zone, tz=tz)
+
+
+def feed_title(snap: WallSnapshot, lang: str) -> str:
+    """Return the feed's title with how many of the open alarms it lists: the feed is the
+    most severe and newest few, and says so ("Alarm feed · 30 of 6,075 open")."""
+    total = sum(snap.open_by_severity.values())
+    if not total:
+        return t("feed.title", lang)
+    shown = len(snap.feed)
+    count = (
+        t("feed.all", lang, total=number(total))
+        if shown >= total
+        else t("feed.shown", lang, shown=number(shown), total=number(total))
+    )
+    return f"{t('feed.title', lang)} · {count}"
 
 
 def console_href(alarm_id: int) -> str:

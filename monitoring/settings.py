@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from monitoring.records import ID_PATTERN
+from monitoring.users import UserError, check_password
 
 MIN_RETENTION_DAYS = 30  # regulatory minimum for major-hazard monitoring records
 
@@ -50,16 +51,21 @@ class Settings:
     influx_db: str = "hazmon"
     influx_username: str | None = None
     influx_password: str | None = field(default=None, repr=False)
+    influx_password_file: Path | None = None  # read into influx_password at start-up
     db_url: str | None = None  # None: SQLite in data_dir
     data_dir: Path = Path("var")
-    simulate: bool = True
+    simulate: bool = False  # the demo command turns it on
     rules: bool = True  # evaluate alarm rules in the ingest
     enterprises: int = 8
     scenarios: tuple[str, ...] = ("ammonia-night-patrol",)
     host: str = "127.0.0.1"
     port: int = 8050
+    web_threads: int = 8  # the web server's worker threads
     admin_password: str | None = field(default=None, repr=False)
+    admin_password_file: Path | None = None  # read into admin_password at start-up
     secret_key: str | None = field(default=None, repr=False)  # None: generated in data_dir
+    secret_key_file: Path | None = None  # read into secret_key at start-up
+    trusted_proxies: int = 0  # reverse proxies whose X-Forwarded-For/-Proto the web believes
     secure_cookies: bool = False  # set when the web app is served over HTTPS
     retention_days: int = 90
     spool_max_mb: int = 1024
@@ -109,13 +115,25 @@ OPTIONS: dict[str, tuple[Callable[[str], object], str]] = {
     "influx_db": (str, "InfluxDB database (default hazmon)"),
     "influx_username": (str, "InfluxDB user"),
     "influx_password": (str, "InfluxDB password"),
+    "influx_password_file": (Path, "file whose first line is the InfluxDB password"),
     "db_url": (str, "relational store URL (sqlite:///FILE or postgresql://...)"),
     "data_dir": (Path, "folder for the embedded stores and the spool (default ./var)"),
     "enterprises": (int, "number of simulated enterprises"),
     "host": (str, "web server address (default 127.0.0.1)"),
     "port": (int, "web server port (default 8050)"),
+    "web_threads": (int, "web server worker threads; more requests wait (default 8)"),
     "admin_password": (str, "password of the user 'admin' on first start"),
+    "admin_password_file": (
+        Path,
+        "file whose first line is the password of 'admin' on first start",
+    ),
     "secret_key": (str, "key signing web session cookies (default: generated in data_dir)"),
+    "secret_key_file": (Path, "file whose first line is the key signing web session cookies"),
+    "trusted_proxies": (
+        int,
+        "reverse proxies in front of the web app whose X-Forwarded-For and X-Forwarded-Proto "
+        "to believe (default 0: the peer is the client)",
+    ),
     "retention_days": (int, "days of readings kept (>= 30; default 90)"),
     "spool_max_mb": (int, "on-disk spool bound while InfluxDB is down (MB)"),
     "journal_max_mb": (
@@ -128,6 +146,17 @@ OPTIONS: dict[str, tuple[Callable[[str], object], str]] = {
 }
 
 
+# Secrets, and the options naming the file each may be read from instead. On the command line
+# a secret is visible to every user of the machine (`ps`, /proc/PID/cmdline), so its option
+# is accepted only to be refused with a pointer to the variable and the file (issue 10).
+SECRET_FILES = {
+    "admin_password": "admin_password_file",
+    "secret_key": "secret_key_file",
+    "influx_password": "influx_password_file",
+    "mqtt_password": "mqtt_password_file",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add every settings option to a subcommand's parser."""
     parser.add_argument("--config", type=Path, help="YAML file with settings")
@@ -137,14 +166,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             dest=name,
             type=conv,
             default=None,
-            help=f"{help_text} [env HAZMON_{name.upper()}]",
+            help=argparse.SUPPRESS
+            if name in SECRET_FILES
+            else f"{help_text} [env HAZMON_{name.upper()}]",
         )
+    parser.add_argument(
+        "--simulate",
+        dest="simulate",
+        action="store_true",
+        default=None,
+        help="also run the built-in simulators (the demo always does) [env HAZMON_SIMULATE=1]",
+    )
     parser.add_argument(
         "--no-simulate",
         dest="simulate",
         action="store_false",
         default=None,
-        help="do not run the built-in simulators",
+        help="do not run the built-in simulators (the default but for the demo)",
     )
     parser.add_argument(
         "--secure-cookies",
@@ -181,18 +219,26 @@ def load_settings(
     if config_path:
         values.update(_read_config_file(Path(_path_like(config_path)), problems))
 
+    for name, file_option in SECRET_FILES.items():
+        if cli.get(name) is not None:
+            problems.append(
+                f"--{name.replace('_', '-')} is refused: a secret on the command line is "
+                f"visible to every user of this machine; set HAZMON_{name.upper()} or give "
+                f"--{file_option.replace('_', '-')} FILE"
+            )
     known = {f.name for f in fields(Settings)}
     for name in known:
         env_value = environ.get(f"HAZMON_{name.upper()}")
         if env_value not in (None, ""):
             values[name] = env_value
     for name, value in cli.items():
-        if name in known and value is not None:
+        if name in known and name not in SECRET_FILES and value is not None:
             values[name] = value
     values.update({k: v for k, v in overrides.items() if v is not None})
 
     converted = _convert(values, problems)
-    _read_password_file(converted, problems)
+    for name, file_option in SECRET_FILES.items():
+        _read_secret_file(converted, name, file_option, problems)
     if problems:
         raise SettingsError(problems)
     # Each value has its own field's type (chosen by name in _convert), which mypy cannot see.
@@ -246,23 +292,26 @@ def _convert(values: Mapping[str, object], problems: list[str]) -> dict[str, Set
     return out
 
 
-def _read_password_file(values: dict[str, SettingValue], problems: list[str]) -> None:
-    # A password in a file stays out of the process list and of the environment.
-    path = values.get("mqtt_password_file")
+def _read_secret_file(
+    values: dict[str, SettingValue], name: str, file_option: str, problems: list[str]
+) -> None:
+    # A secret in a file stays out of the process list and of the environment.
+    path = values.get(file_option)
     if not isinstance(path, Path):
         return
-    if "mqtt_password" in values:
-        problems.append("mqtt_password_file: give the broker password or its file, not both")
+    what = name.replace("_", " ")
+    if name in values:
+        problems.append(f"{file_option}: give the {what} or its file, not both")
         return
     try:
-        password = path.read_text(encoding="utf-8").splitlines()[0] if path.stat().st_size else ""
+        secret = path.read_text(encoding="utf-8").splitlines()[0] if path.stat().st_size else ""
     except (OSError, UnicodeDecodeError) as exc:
-        problems.append(f"mqtt_password_file: cannot read {path}: {exc}")
+        problems.append(f"{file_option}: cannot read {path}: {exc}")
         return
-    if not password:
-        problems.append(f"mqtt_password_file: {path} has no password on its first line")
+    if not secret:
+        problems.append(f"{file_option}: {path} has no password or key on its first line")
         return
-    values["mqtt_password"] = password
+    values[name] = secret
 
 
 def _path_like(value: object) -> str | os.PathLike[str]:
@@ -338,6 +387,8 @@ def _validate(s: Settings, problems: list[str]) -> None:
         problems.append(f"registry: file {s.registry} does not exist")
     if not 1 <= s.port <= 65535:
         problems.append(f"port: {s.port} must be 1..65535")
+    if not 1 <= s.web_threads <= 64:
+        problems.append(f"web_threads: {s.web_threads} must be 1..64")
     if not 1 <= s.enterprises <= 2000:
         problems.append(f"enterprises: {s.enterprises} must be 1..2000")
     if s.retention_days < MIN_RETENTION_DAYS:
@@ -353,8 +404,13 @@ def _validate(s: Settings, problems: list[str]) -> None:
         problems.append("batch_max_points: must be 100..50000")
     if not 5 <= s.batch_max_wait_ms <= 10000:
         problems.append("batch_max_wait_ms: must be 5..10000")
-    if s.admin_password is not None and len(s.admin_password) < 10:
-        problems.append("admin_password: must have at least 10 characters")
+    if s.admin_password is not None:
+        try:
+            check_password(s.admin_password, "admin")
+        except UserError as exc:
+            problems.append(f"admin_password: {exc}")
+    if not 0 <= s.trusted_proxies <= 10:
+        problems.append(f"trusted_proxies: {s.trusted_proxies} must be 0..10")
     if s.secret_key is not None and len(s.secret_key) < 16:
         problems.append("secret_key: must have at least 16 characters")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

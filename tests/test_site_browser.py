@@ -95,6 +95,11 @@ def publish_history(gw, app: HazwatchProcess) -> None:  # noqa: F811
     )
 
 
+def row(page, sensor: str):
+    """Return a sensor's row of the grid (its unpinned part: every column but the id)."""
+    return page.locator(f"#site-grid .ag-center-cols-container .ag-row[row-id='{sensor}']")
+
+
 def trace(page, selector: str, index: int = 0) -> dict:
     """Return a drawn trace's name and points, as Plotly holds them in the page."""
     return page.evaluate(
@@ -123,19 +128,14 @@ def test_viewer_sees_latest_values_switches_window_and_keeps_zoom_live(app, gate
         page.goto(base + "/site?enterprise=e1&site=s1&sensor=NH3-1")
         page.wait_for_selector(".hz-site-ent:text('Test Fertilizer')", timeout=30000)
 
-        # Latest values, limits, quality and alarms.
-        nh3 = page.locator(".hz-site-sensor", has_text="NH3-1")
-        nh3.locator(".hz-site-value:text('12.5 ppm')").wait_for(timeout=20000)
+        # Latest values, limits, quality and alarms, in the sensor grid.
+        nh3 = row(page, "NH3-1")
+        nh3.locator("[col-id='v']:text('12.5 ppm')").wait_for(timeout=20000)
         assert "H 42 · HH 85" in nh3.inner_text()
-        level = page.locator(".hz-site-sensor", has_text="LT-1")
-        level.locator(".hz-site-chip.hz-sev-red").wait_for(timeout=20000)
+        level = row(page, "LT-1")
+        level.locator("[col-id='rank'].hz-sev-red").wait_for(timeout=20000)
         assert "95 %" in level.locator(".hz-site-lim-high_high").inner_text()
-        assert (
-            page.locator(".hz-site-sensor", has_text="PT-1")
-            .locator(".hz-site-quality.hz-site-abnormal")
-            .inner_text()
-            == "BAD"
-        )
+        assert row(page, "PT-1").locator("[col-id='q'].hz-site-abnormal").inner_text() == "BAD"
         zone = page.locator(".hz-site-zone", has_text="Ammonia tanks")
         assert "Major hazard" in zone.inner_text() and "max 2" in zone.inner_text()
         assert page.locator(".hz-site-status .hz-site-count.hz-sev-red").count() == 1
@@ -184,13 +184,14 @@ def test_viewer_sees_latest_values_switches_window_and_keeps_zoom_live(app, gate
         )
         wait_for(lambda: 33.25 in trace(page, TREND)["y"], 30, what="the live refresh")
         assert x_range(page) == zoomed
-        assert (
-            page.locator(".hz-site-sensor", has_text="NH3-1").locator(".hz-site-value").inner_text()
-            == "33.25 ppm"
+        wait_for(
+            lambda: row(page, "NH3-1").locator("[col-id='v']").inner_text() == "33.25 ppm",
+            10,
+            what="the new value in the grid",
         )
 
         # ...and is reset by another choice of sensors: clicking a row shows that sensor.
-        level.click()
+        page.locator("#site-grid .ag-row[row-id='LT-1'] [col-id='id']").click()
         wait_for(lambda: trace(page, TREND)["name"] == "LT-1 %", 20, what="LT-1's trend")
         assert x_range(page) != zoomed
         assert not PHONE.search(page.content())
@@ -209,8 +210,8 @@ def test_picker_opens_a_site_and_names_are_in_the_chosen_language(app) -> None:
         page.get_by_text("测试化肥").last.click()  # its only site opens at once
         page.wait_for_selector(".hz-site-ent:text('测试化肥')", timeout=20000)
         assert "enterprise=e1" in page.url and "site=s1" in page.url
-        page.wait_for_selector(".hz-site-table th:text('传感器')", timeout=20000)
-        assert "重大危险源" in page.inner_text(".hz-site-table")
+        page.wait_for_selector("#site-grid .ag-header-cell-text:text('传感器')", timeout=20000)
+        assert "重大危险源" in page.inner_text("#site-zones")
 
         page.goto(base + "/site?enterprise=e1&site=nowhere")
         page.wait_for_selector(".hz-site-hint:text('登记信息中无此厂区')", timeout=30000)

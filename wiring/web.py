@@ -8,16 +8,19 @@ Flask server, where `callbacks.views` finds them; the admin page's registry relo
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import dash
+import flask
+from flask_compress import Compress
 
 from callbacks import views as page_views
 from monitoring.api.alarms import AlarmApiContext, alarm_routes
+from monitoring.api.alarms_bulk import bulk_routes
 from monitoring.api.core import ApiContext, create_api, health_report
+from monitoring.books.signin import SignInThrottle
 from monitoring.books.users import AuditLog
 from monitoring.db.errors import database_unavailable
 from monitoring.views.admin import AdminView, registry_path
@@ -26,11 +29,14 @@ from monitoring.views.directory import DirectoryView
 from monitoring.views.permits import PermitsView
 from monitoring.views.site import SiteView
 from monitoring.views.wall import WallView
+from monitoring.web.headers import install_security_headers
 from monitoring.web.outage import install_outage_answers
 from monitoring.web.session import install_sessions, load_secret_key
 from wiring.runtime import Runtime, need, reload_registry
+from wiring.server import serve
 
 log = logging.getLogger(__name__)
+COMPRESS_MIN_SIZE = 500  # bytes; smaller answers are not worth compressing
 
 # Dash looks for assets beside the module naming the app; they are at the project root.
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -40,13 +46,14 @@ def create_web_app(rt: Runtime) -> dash.Dash:
     """Build the Dash app (sessions, shell, pages) with the API mounted on its Flask server."""
     import callbacks.admin  # noqa: F401  (importing a callbacks module registers its callbacks)
     import callbacks.console  # noqa: F401
+    import callbacks.console_bulk  # noqa: F401
     import callbacks.directory  # noqa: F401
     import callbacks.permits  # noqa: F401
     import callbacks.shell  # noqa: F401
     import callbacks.site  # noqa: F401
     import callbacks.wall  # noqa: F401
     from layouts import shell
-    from layouts.login import login_page
+    from layouts.login import login_page, password_page
     from layouts.outage import outage_page
 
     users, books, store = need(rt.users, "users"), need(rt.books, "books"), need(rt.store, "store")
@@ -59,11 +66,22 @@ def create_web_app(rt: Runtime) -> dash.Dash:
         suppress_callback_exceptions=True,
     )
     app.layout = lambda: shell.layout(rt.registry.timezone if rt.registry else "UTC")
+    install_compression(app.server)
     secret = load_secret_key(rt.settings.secret_key, rt.settings.data_dir)
+    throttle = SignInThrottle()  # one for the sign-in form and the API: guesses count together
     install_sessions(
-        app.server, users, secret, login_page, secure_cookies=rt.settings.secure_cookies
+        app.server,
+        users,
+        secret,
+        login_page,
+        secure_cookies=rt.settings.secure_cookies,
+        throttle=throttle,
+        trusted_proxies=rt.settings.trusted_proxies,
+        render_password=password_page,
     )
     install_outage_answers(app.server, outage_page)  # a 503 page, never a raw 500
+    # After every callback is registered: the hashes cover Dash's inline scripts.
+    install_security_headers(app.server, app.csp_hashes(), hsts=rt.settings.secure_cookies)
     pipeline = rt.pipeline
     ctx = ApiContext(
         users=users,
@@ -76,24 +94,38 @@ def create_web_app(rt: Runtime) -> dash.Dash:
         if pipeline is not None
         else None,
         registry=lambda: rt.registry,
+        throttle=throttle,
     )
-    ctx.extra_routes.append(
-        alarm_routes(
-            AlarmApiContext(
-                alarms=need(rt.alarms, "alarm book"),
-                calls=need(rt.calls, "call log"),
-                lookups=need(rt.lookups, "contact lookups"),
-                permits=books.permits,
-                store=store,
-                registry=lambda: rt.registry,
-                clock=time.time,
-                recordings=rt.permit_recordings,
-            )
-        )
+    alarm_ctx = AlarmApiContext(
+        alarms=need(rt.alarms, "alarm book"),
+        calls=need(rt.calls, "call log"),
+        lookups=need(rt.lookups, "contact lookups"),
+        permits=books.permits,
+        store=store,
+        registry=lambda: rt.registry,
+        clock=time.time,
+        recordings=rt.permit_recordings,
     )
+    ctx.extra_routes += [alarm_routes(alarm_ctx), bulk_routes(alarm_ctx)]
     page_views.install(app.server, build_views(rt, health=lambda: health_report(ctx)))
     app.server.register_blueprint(create_api(ctx))
     return app
+
+
+def install_compression(server: flask.Flask) -> None:
+    """Compress every answer a browser or API client accepts compressed (brotli, else gzip).
+
+    The console's rows, the wall's grid and Dash's bundles are JSON and JavaScript that
+    shrink about tenfold; answers under COMPRESS_MIN_SIZE bytes go as they are.
+    """
+    server.config.update(
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_ALGORITHM_STREAMING=["br", "deflate"],  # files (assets): no gzip streaming
+        COMPRESS_MIN_SIZE=COMPRESS_MIN_SIZE,
+        COMPRESS_BR_LEVEL=4,  # brotli's fast levels: a 3 s refresh must stay cheap
+        COMPRESS_LEVEL=6,
+    )
+    Compress(server)
 
 
 def build_views(rt: Runtime, health: Callable[[], dict]) -> page_views.PageViews:
@@ -146,13 +178,8 @@ def build_views(rt: Runtime, health: Callable[[], dict]) -> page_views.PageViews
 
 
 def run_web(rt: Runtime) -> None:
-    """Serve the web app until the runtime stops."""
-    from werkzeug.serving import make_server
-
+    """Serve the web app on the production server (`wiring.server`) until the runtime stops."""
     app = create_web_app(rt)
     rt.web_app = app
-    server = make_server(rt.settings.host, rt.settings.port, app.server, threaded=True)
-    log.info("web app on http://%s:%d", rt.settings.host, rt.settings.port)
-    thread = threading.Thread(target=server.serve_forever, name="web", daemon=True)
-    thread.start()
-    rt._stoppers.append(("web", server.shutdown))
+    s = rt.settings
+    rt._stoppers.append(("web", serve(s.host, s.port, app.server, s.web_threads)))

@@ -23,7 +23,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "directory.col.zones": ("Hazard zones", "区域"),
     "directory.zones.count": ("{n} ({major} major)", "{n}（重大{major}）"),
     "directory.alarms.none": ("none", "无"),
-    "directory.alarms.some": ("{n} · {severity}", "{n}条 · {severity}"),
     "directory.basic": ("Basic information", "基本信息"),
     "directory.field.name_en": ("Name", "英文名称"),
     "directory.field.name_zh": ("Chinese name", "中文名称"),

@@ -12,19 +12,21 @@ reads live in `queries`, and the read methods here only delegate to them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
 
-from monitoring.alarms import lifecycle, queries
+from monitoring.alarms import bulk, lifecycle, queries
+from monitoring.alarms.bulk import BULK_MAX, AlarmFilter, BulkOutcome
 from monitoring.alarms.checks import check_signal, check_text, check_username
 from monitoring.alarms.lifecycle import Chatter, Step
 from monitoring.alarms.model import (
     ACTIVE_UNACK,
     CHATTER_COUNT,
     CHATTER_WINDOW_S,
+    DEFAULT_PAGE,
     ESCALATE_AFTER_S,
     MAX_COMMENT_CHARS,
     MAX_MESSAGE_CHARS,
@@ -35,7 +37,11 @@ from monitoring.alarms.model import (
     SHELVED,
     Alarm,
     AlarmChange,
+    AlarmError,
     AlarmNotFound,
+    AlarmPage,
+    OpenCount,
+    Position,
     Row,
     alarm_from_row,
 )
@@ -180,6 +186,81 @@ class AlarmBook:
             _insert_transitions(conn, [step])
         return alarm_from_row(row)
 
+    # -- what people do to many alarms at once (see monitoring.alarms.bulk) ----------------
+
+    def acknowledge_many(
+        self,
+        alarm_ids: Sequence[int],
+        username: str,
+        comment: str,
+        disposition: str | None = None,
+        *,
+        now_ms: int,
+    ) -> list[BulkOutcome]:
+        """Acknowledge each alarm like `acknowledge`, in one transaction; report each one."""
+        username = check_username(username)
+        comment = check_text(comment, "comment", MAX_COMMENT_CHARS)
+        if disposition is not None and disposition not in DISPOSITIONS:
+            raise ValueError(f"disposition must be one of {', '.join(DISPOSITIONS)}")
+        return self._act_on_many(
+            alarm_ids,
+            lambda row: lifecycle.acknowledge(row, username, comment, disposition, now_ms),
+        )
+
+    def shelve_many(
+        self, alarm_ids: Sequence[int], username: str, minutes: int, reason: str, now_ms: int
+    ) -> list[BulkOutcome]:
+        """Shelve each alarm like `shelve`, in one transaction; report each one."""
+        username = check_username(username)
+        reason = check_text(reason, "reason", MAX_COMMENT_CHARS)
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise ValueError("minutes must be a whole number")
+        if not 1 <= minutes <= MAX_SHELVE_MINUTES:
+            raise ValueError(f"minutes must be between 1 and {MAX_SHELVE_MINUTES}")
+        return self._act_on_many(
+            alarm_ids, lambda row: lifecycle.shelve(row, username, minutes, reason, now_ms)
+        )
+
+    def _act_on_many(
+        self, alarm_ids: Sequence[int], act: Callable[[Row], Step]
+    ) -> list[BulkOutcome]:
+        ids = bulk.check_ids(alarm_ids, allow_empty=True)  # a filter may match none
+        outcomes: list[BulkOutcome] = []
+        with writing(self.db) as conn:
+            rows = _lock_ids(conn, ids)
+            changed, steps = [], []
+            for alarm_id in ids:
+                row = rows.get(alarm_id)
+                if row is None:
+                    outcomes.append(BulkOutcome(alarm_id, bulk.NOT_FOUND))
+                    continue
+                try:
+                    steps.append(act(row))
+                except AlarmError as exc:
+                    outcomes.append(BulkOutcome(alarm_id, bulk.REFUSED, row["state"], str(exc)))
+                    continue
+                changed.append(row)
+                outcomes.append(BulkOutcome(alarm_id, bulk.DONE, row["state"]))
+            _update_rows(conn, changed)
+            _insert_transitions(conn, steps)
+        return outcomes
+
+    def matching_ids(
+        self, where: AlarmFilter, states: frozenset[str], limit: int = BULK_MAX
+    ) -> tuple[list[int], int]:
+        """Return up to `limit` ids of alarms matching, oldest first, and how many match."""
+        t = alarm_table
+        wanted = states & {where.state} if where.state else states
+        query = sa.select(t.c.id).where(t.c.state.in_(sorted(wanted)))
+        for name in ("enterprise", "site", "severity", "rule", "source"):
+            value = getattr(where, name)
+            if value is not None:
+                query = query.where(t.c[name] == value)
+        with self.db.engine.connect() as conn:
+            total = conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))
+            found = conn.execute(query.order_by(t.c.id).limit(max(0, limit))).scalars()
+            return list(found), int(total.scalar_one())
+
     # -- what time does --------------------------------------------------------------------
 
     def expire_shelving(self, now_ms: int) -> list[AlarmChange]:
@@ -243,6 +324,29 @@ class AlarmBook:
         """Return how many open alarms (shelved included) there are of each severity."""
         return queries.counts_by_severity(self.db, enterprise, site)
 
+    def page(
+        self,
+        state: str = "open",
+        enterprise: str | None = None,
+        site: str | None = None,
+        severity: str | None = None,
+        since_ms: int | None = None,
+        limit: int = DEFAULT_PAGE,
+        after: Position | None = None,
+    ) -> AlarmPage:
+        """Return one page of alarms (in `list` order) after `after`, with the total count."""
+        return queries.page_alarms(
+            self.db, state, enterprise, site, severity, since_ms, limit, after
+        )
+
+    def open_counts(self, enterprise: str | None = None) -> Sequence[OpenCount]:
+        """Return the open alarms counted by enterprise, site, severity, state and rule."""
+        return queries.open_counts(self.db, enterprise)
+
+    def open_ids(self, severity: str | None = None) -> Sequence[int]:
+        """Return the ids of the open alarms (of one severity), ascending."""
+        return queries.open_ids(self.db, severity)
+
     def disposition_counts(
         self, since_ms: int | None = None, enterprise: str | None = None
     ) -> dict[str, int]:
@@ -295,6 +399,23 @@ def _lock_one(conn: sa.Connection, alarm_id: int) -> Row:
     if row is None:
         raise AlarmNotFound(f"no alarm {alarm_id}")
     return dict(row)
+
+
+def _lock_ids(conn: sa.Connection, ids: Sequence[int]) -> dict[int, Row]:
+    # Locked in chunks in open_key order, the order apply() locks in, so a bulk action and
+    # the rules never wait on each other in a cycle (closed alarms, without a key, last).
+    t = alarm_table
+    keys: dict[int, str | None] = {}
+    for i in range(0, len(ids), KEY_CHUNK):
+        query = sa.select(t.c.id, t.c.open_key).where(t.c.id.in_(ids[i : i + KEY_CHUNK]))
+        keys.update((row[0], row[1]) for row in conn.execute(query))
+    ordered = sorted(keys, key=lambda i: (keys[i] is None, keys[i] or "", i))
+    found: dict[int, Row] = {}
+    for i in range(0, len(ordered), KEY_CHUNK):
+        query = _locked(sa.select(t).where(t.c.id.in_(ordered[i : i + KEY_CHUNK])))
+        for r in conn.execute(query).mappings():
+            found[r["id"]] = dict(r)
+    return found
 
 
 _UPDATE = (

@@ -13,12 +13,14 @@ active).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
 
 from monitoring.clock import iso_utc, iso_utc_or_none
-from monitoring.signals import SEVERITIES, STATES
+from monitoring.signals import SEVERITIES, SEVERITY_RANK, STATES
 
 ACTIVE_UNACK, ACTIVE_ACK, CLEARED_UNACK, CLOSED, SHELVED = STATES
 RED = SEVERITIES[0]  # the only severity whose unacknowledged alarms are escalated
@@ -43,7 +45,9 @@ MAX_COMMENT_CHARS = 2000
 MAX_MESSAGE_CHARS = 2000
 MAX_MESSAGE_KEY_CHARS = 128
 MAX_PARAMS_CHARS = 4000
-MAX_LIST = 5000
+MAX_LIST = 5000  # the most alarms one read returns (contract section 8: `limit` <= 5,000)
+DEFAULT_PAGE = 500  # contract section 8: `limit` defaults to 500
+UNACK_STATES = frozenset({ACTIVE_UNACK, CLEARED_UNACK})  # nobody has acknowledged them yet
 
 # One alarm row as the book plans it: column name -> value, as the relational store has it.
 Row = dict[str, Any]
@@ -193,3 +197,74 @@ def call_json(r: StoredRow, include_phone: bool) -> dict[str, Any]:
     if include_phone:
         record["phone"] = r["phone"]
     return record
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCount:
+    """How many open alarms one site has of one severity (a GROUP BY row), and of them how
+    many are unacknowledged and how many are suspected special operations."""
+
+    enterprise: str
+    site: str
+    severity: str
+    count: int
+    unacknowledged: int  # active_unack or cleared_unack
+    special_operations: int  # raised by the special_operation rule
+    newest_ms: int  # when the newest of them was raised
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """Where an alarm stands in the lists' order: most severe first, then newest, then id.
+
+    Lists are read after a position (keyset paging), so a page never repeats or skips an
+    alarm that stays put; one whose severity changes between two pages moves in the order.
+    """
+
+    rank: int  # SEVERITY_RANK, an unknown severity last
+    raised_ms: int
+    id: int
+
+    @classmethod
+    def of(cls, alarm: Alarm) -> Position:
+        """Return the position of an alarm."""
+        return cls(SEVERITY_RANK.get(alarm.severity, len(SEVERITIES)), alarm.raised_ms, alarm.id)
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmPage:
+    """One page of a list: its alarms, how many match in all, where the next page starts."""
+
+    alarms: list[Alarm]
+    total: int
+    next: Position | None  # None: this is the last page
+
+
+_CURSOR_PREFIX = "a1"  # the cursor's format version
+
+
+def encode_cursor(position: Position) -> str:
+    """Return an opaque cursor for the page after `position` (URL-safe text)."""
+    text = f"{_CURSOR_PREFIX}:{position.rank}:{position.raised_ms}:{position.id}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> Position:
+    """Return the position a cursor of `encode_cursor` names; ValueError if it is not one."""
+    if not cursor or len(cursor) > 100:
+        raise ValueError("cursor is not one this server gave")
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValueError("cursor is not one this server gave") from None
+    parts = text.split(":")
+    if len(parts) != 4 or parts[0] != _CURSOR_PREFIX or not all(_is_int(p) for p in parts[1:]):
+        raise ValueError("cursor is not one this server gave")
+    rank, raised_ms, alarm_id = (int(p) for p in parts[1:])
+    if not 0 <= rank <= len(SEVERITIES) or alarm_id < 1:
+        raise ValueError("cursor is not one this server gave")
+    return Position(rank, raised_ms, alarm_id)
+
+
+def _is_int(text: str) -> bool:
+    return text.removeprefix("-").isdigit() and len(text) < 20

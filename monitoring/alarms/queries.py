@@ -10,15 +10,27 @@ from typing import Any
 import sqlalchemy as sa
 
 from monitoring.alarms.model import (
+    DEFAULT_PAGE,
     MAX_LIST,
+    UNACK_STATES,
     Alarm,
+    AlarmPage,
+    OpenCount,
+    Position,
     alarm_from_row,
     call_json,
     transition_json,
 )
 from monitoring.db.database import Database
 from monitoring.db.schema import alarm_table, alarm_transition_table, call_record_table
-from monitoring.signals import DISPOSITIONS, OPEN_STATES, SEVERITIES, SEVERITY_RANK, STATES
+from monitoring.signals import (
+    DISPOSITIONS,
+    OPEN_STATES,
+    RULE_SPECIAL_OPERATION,
+    SEVERITIES,
+    SEVERITY_RANK,
+    STATES,
+)
 
 
 def get(db: Database, alarm_id: int) -> Alarm | None:
@@ -50,15 +62,126 @@ def list_alarms(
     site: str | None = None,
     severity: str | None = None,
     since_ms: int | None = None,
-    limit: int = 500,
+    limit: int = DEFAULT_PAGE,
+    after: Position | None = None,
 ) -> list[Alarm]:
-    """Return alarms, most severe first, then newest; `since_ms` means changed since."""
+    """Return alarms, most severe first, then newest; `since_ms` means changed since.
+
+    At most `limit` (and MAX_LIST); `after` starts the list after that position.
+    """
+    filters = (state, enterprise, site, severity, since_ms)
+    return _list(db, filters, max(1, min(int(limit), MAX_LIST)), after)
+
+
+def _list(
+    db: Database,
+    filters: tuple[str, str | None, str | None, str | None, int | None],
+    limit: int,
+    after: Position | None,
+) -> list[Alarm]:
     t = alarm_table
-    query = sa.select(t)
+    query = sa.select(t).where(*_filters(*filters))
+    rank = _rank()
+    if after is not None:
+        query = query.where(
+            sa.or_(
+                rank > after.rank,
+                sa.and_(rank == after.rank, t.c.raised_ms < after.raised_ms),
+                sa.and_(rank == after.rank, t.c.raised_ms == after.raised_ms, t.c.id < after.id),
+            )
+        )
+    query = query.order_by(rank, t.c.raised_ms.desc(), t.c.id.desc()).limit(limit)
+    with db.engine.connect() as conn:
+        return [alarm_from_row(r) for r in conn.execute(query).mappings()]
+
+
+def count_alarms(
+    db: Database,
+    state: str = "open",
+    enterprise: str | None = None,
+    site: str | None = None,
+    severity: str | None = None,
+    since_ms: int | None = None,
+) -> int:
+    """Return how many alarms match the filters of `list_alarms` (the database's own count)."""
+    query = sa.select(sa.func.count()).select_from(alarm_table)
+    query = query.where(*_filters(state, enterprise, site, severity, since_ms))
+    with db.engine.connect() as conn:
+        return int(conn.scalar(query) or 0)
+
+
+def page_alarms(
+    db: Database,
+    state: str = "open",
+    enterprise: str | None = None,
+    site: str | None = None,
+    severity: str | None = None,
+    since_ms: int | None = None,
+    limit: int = DEFAULT_PAGE,
+    after: Position | None = None,
+) -> AlarmPage:
+    """Return one page of `list_alarms`, how many match in all and where the next page starts."""
+    limit = max(1, min(int(limit), MAX_LIST))
+    filters = (state, enterprise, site, severity, since_ms)
+    found = _list(db, filters, limit + 1, after)  # one more: is there a next page?
+    total = count_alarms(db, *filters)
+    more = len(found) > limit
+    alarms = found[:limit]
+    return AlarmPage(alarms, total, Position.of(alarms[-1]) if more else None)
+
+
+def open_counts(db: Database, enterprise: str | None = None) -> list[OpenCount]:
+    """Return the open alarms counted by enterprise, site and severity, with how many of them
+    are unacknowledged (by state) and suspected special operations (by rule).
+
+    Every count and colour of the pages comes from these rows (never from a list, which
+    has a limit): at most four rows a site however many thousand alarms are open.
+    """
+    t = alarm_table
+    keys = (t.c.enterprise, t.c.site, t.c.severity)
+    unack = sa.func.sum(sa.case((t.c.state.in_(sorted(UNACK_STATES)), 1), else_=0))
+    special = sa.func.sum(sa.case((t.c.rule == RULE_SPECIAL_OPERATION, 1), else_=0))
+    query = sa.select(*keys, sa.func.count(), unack, special, sa.func.max(t.c.raised_ms))
+    query = query.where(t.c.state.in_(sorted(OPEN_STATES)))
+    if enterprise is not None:
+        query = query.where(t.c.enterprise == enterprise)
+    with db.engine.connect() as conn:
+        rows = conn.execute(query.group_by(*keys)).all()
+    return [
+        OpenCount(e, site, sev, int(n), int(u), int(so), int(newest))
+        for e, site, sev, n, u, so, newest in rows
+    ]
+
+
+def open_ids(db: Database, severity: str | None = None) -> list[int]:
+    """Return the ids of the open alarms (of one severity), ascending."""
+    t = alarm_table
+    query = sa.select(t.c.id).where(t.c.state.in_(sorted(OPEN_STATES)))
+    if severity is not None:
+        query = query.where(t.c.severity == severity)
+    with db.engine.connect() as conn:
+        return [int(i) for i in conn.scalars(query.order_by(t.c.id))]
+
+
+def _rank() -> sa.ColumnElement[int]:
+    """Return the severity's rank in SQL: red 0 ... blue 3, anything else after."""
+    return sa.case(SEVERITY_RANK, value=alarm_table.c.severity, else_=len(SEVERITIES))
+
+
+def _filters(
+    state: str,
+    enterprise: str | None,
+    site: str | None,
+    severity: str | None,
+    since_ms: int | None,
+) -> list[sa.ColumnElement[bool]]:
+    """Return the WHERE clauses of a list's filters; ValueError for an unknown state."""
+    t = alarm_table
+    where: list[sa.ColumnElement[bool]] = []
     if state == "open":
-        query = query.where(t.c.state.in_(sorted(OPEN_STATES)))
+        where.append(t.c.state.in_(sorted(OPEN_STATES)))
     elif state in STATES:
-        query = query.where(t.c.state == state)
+        where.append(t.c.state == state)
     elif state != "all":
         raise ValueError(f"state must be open, all or one of {', '.join(STATES)}")
     if severity is not None and severity not in SEVERITIES:
@@ -69,16 +192,10 @@ def list_alarms(
         (t.c.severity, severity),
     ):
         if value is not None:
-            query = query.where(column == value)
+            where.append(column == value)
     if since_ms is not None:
-        query = query.where(t.c.updated_ms >= since_ms)
-    query = query.order_by(
-        sa.case(SEVERITY_RANK, value=t.c.severity, else_=len(SEVERITIES)),
-        t.c.raised_ms.desc(),
-        t.c.id.desc(),
-    ).limit(max(1, min(int(limit), MAX_LIST)))
-    with db.engine.connect() as conn:
-        return [alarm_from_row(r) for r in conn.execute(query).mappings()]
+        where.append(t.c.updated_ms >= since_ms)
+    return where
 
 
 def open_keys(db: Database) -> dict[tuple[str, str, str, str], str]:

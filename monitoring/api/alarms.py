@@ -10,8 +10,18 @@ from flask import Blueprint, Response, g, jsonify, request
 
 from monitoring.alarms.book import AlarmBook
 from monitoring.alarms.calls import CallLog, ContactLookups
-from monitoring.alarms.model import Alarm, AlarmError, AlarmNotFound
+from monitoring.alarms.model import (
+    DEFAULT_PAGE,
+    MAX_LIST,
+    Alarm,
+    AlarmError,
+    AlarmNotFound,
+    Position,
+    decode_cursor,
+    encode_cursor,
+)
 from monitoring.api.core import AddRoutes, Require
+from monitoring.api.errors import whole_number_arg
 from monitoring.books.permits import PermitBook, PermitRecordings
 from monitoring.clock import iso_utc
 from monitoring.edge.permit_report import permit_from_report
@@ -62,6 +72,17 @@ def _parse_since(text: str | None) -> int | None:
     return int(parsed.timestamp() * 1000)
 
 
+def _paging(limit: str | None, cursor: str | None) -> tuple[int, Position | None]:
+    """Return a list's page size and where it starts; ValueError saying what is wrong."""
+    if limit is None or limit == "":
+        size = DEFAULT_PAGE
+    elif limit.isdigit() and 1 <= int(limit) <= MAX_LIST:
+        size = int(limit)
+    else:
+        raise ValueError(f"limit must be a whole number from 1 to {MAX_LIST}")
+    return size, decode_cursor(cursor) if cursor else None
+
+
 def alarm_routes(ctx: AlarmApiContext) -> AddRoutes:
     """Return a function adding the routes to the /api/v1 blueprint."""
 
@@ -79,14 +100,27 @@ def alarm_routes(ctx: AlarmApiContext) -> AddRoutes:
                 since = _parse_since(request.args.get("since"))
             except ValueError as exc:
                 return _error(400, f"since: {exc}")
-            alarms = ctx.alarms.list(
+            try:
+                limit, after = _paging(request.args.get("limit"), request.args.get("cursor"))
+            except ValueError as exc:
+                return _error(400, str(exc))
+            page = ctx.alarms.page(
                 state=state,
                 enterprise=request.args.get("enterprise") or None,
                 site=request.args.get("site") or None,
                 severity=severity,
                 since_ms=since,
+                limit=limit,
+                after=after,
             )
-            return jsonify({"alarms": [a.as_json() for a in alarms]})
+            # Contract section 8: `total` counts every match, `next` continues the list.
+            return jsonify(
+                {
+                    "alarms": [a.as_json() for a in page.alarms],
+                    "total": page.total,
+                    "next": encode_cursor(page.next) if page.next is not None else None,
+                }
+            )
 
         @bp.get("/alarms/<int:alarm_id>")
         @require("viewer")
@@ -138,7 +172,9 @@ def alarm_routes(ctx: AlarmApiContext) -> AddRoutes:
             enterprise = registry.enterprise(enterprise_id) if registry else None
             if registry is None or enterprise is None:
                 return _error(404, f"no enterprise {enterprise_id!r} in the registry")
-            alarm_id = request.args.get("alarm_id", type=int)
+            alarm_id = whole_number_arg("alarm_id")  # 400 unless absent or a whole number
+            if alarm_id is not None and ctx.alarms.get(alarm_id) is None:
+                return _error(404, f"no alarm {alarm_id}")
             now = ctx.now_ms()
             ctx.lookups.record(g.user.username, enterprise.id, alarm_id, now)
             ordered = contacts_in_call_order(enterprise, now, registry.timezone)

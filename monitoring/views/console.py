@@ -7,11 +7,12 @@ Phone numbers appear only in `ContactRow`s, which the console asks for explicitl
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from monitoring.alarms.model import Alarm
+from monitoring.alarms.model import MAX_LIST, Alarm
 from monitoring.clock import iso_to_ms, local_time
 from monitoring.records import Permit
 from monitoring.registry.model import Registry, Sensor, Zone
@@ -34,6 +35,7 @@ from monitoring.views.ports import (
 TREND_BEFORE_MS = 15 * 60_000  # the trend starts this long before the alarm was raised
 TREND_AFTER_MS = 60 * 60_000  # and ends this long after it (or now, if sooner)
 TREND_POINTS = 600
+TABLE_CACHE_S = 1.0  # consoles refreshing within this share one read of every open alarm
 
 # What an inspector reminds the enterprise of on the phone, by rule (en, zh).
 REMINDERS: dict[str, tuple[str, str]] = {
@@ -284,9 +286,45 @@ class ConsoleView(PageView):
     registry: Callable[[], Registry | None]
     clock: Callable[[], float] = time.time
 
+    _tables: dict[str, tuple[float, list[dict]]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _tables_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
     def rows(self, lang: str) -> list[AlarmRow]:
-        """Return the open alarms as table rows."""
-        return alarm_rows(self.registry(), self.alarms.list(state="open"), self.now_ms(), lang)
+        """Return every open alarm as table rows, most severe first, then newest."""
+        return alarm_rows(self.registry(), self.open_alarms(), self.now_ms(), lang)
+
+    def open_alarms(self) -> list[Alarm]:
+        """Return every open alarm, read a page at a time: no limit cuts the list short."""
+        alarms: dict[int, Alarm] = {}  # one whose severity changed between pages: once
+        after = None
+        while True:
+            page = self.alarms.page(state="open", limit=MAX_LIST, after=after)
+            for alarm in page.alarms:
+                alarms.setdefault(alarm.id, alarm)
+            if page.next is None:
+                return list(alarms.values())
+            after = page.next
+
+    def table(
+        self, lang: str, render: Callable[[list[AlarmRow]], list[dict]], fresh: bool = False
+    ) -> list[dict]:
+        """Return every open alarm as `render` makes table rows of them, in `rows` order.
+
+        Read and rendered at most once per TABLE_CACHE_S and language, however many consoles
+        refresh (thousands of open alarms take a few hundred milliseconds); `fresh` reads
+        now, after an action of this user.
+        """
+        now = time.monotonic()
+        with self._tables_lock:
+            cached = self._tables.get(lang)
+        if cached is not None and not fresh and now - cached[0] < TABLE_CACHE_S:
+            return cached[1]
+        table = render(self.rows(lang))
+        with self._tables_lock:
+            self._tables[lang] = (now, table)
+        return table
 
     def detail(self, alarm_id: int, lang: str, include_phones: bool) -> AlarmDetail | None:
         """Return one alarm's detail: fields, history, permits, reminder and trend."""

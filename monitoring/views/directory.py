@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from monitoring.alarms.model import MAX_LIST, Alarm
+from monitoring.alarms.model import OpenCount
 from monitoring.clock import local_time
 from monitoring.registry.model import Enterprise, Registry
 from monitoring.registry.roster import contacts_in_call_order, role_title
-from monitoring.signals import SEVERITY_RANK
+from monitoring.signals import SEVERITIES, SEVERITY_RANK
 from monitoring.views.common import ContactRow, PageView, contact_rows, display_name
 from monitoring.views.ports import AlarmReader, LookupRecorder
 
@@ -42,6 +42,8 @@ class EnterpriseRow:
     open_alarms: int
     unacknowledged: int
     worst: str | None  # worst severity of its open alarms, None when it has none
+    # Open alarms of each severity that has any, worst first: (("red", 1), ("yellow", 12)).
+    by_severity: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,23 +125,45 @@ def regions(registry: Registry | None) -> list[str]:
     return sorted(found - {NO_REGION}) + ([NO_REGION] if NO_REGION in found else [])
 
 
-def _alarm_summary(alarms: Iterable[Alarm]) -> dict[tuple[str, str | None], tuple[int, int, str]]:
-    """Return {(enterprise, site): (open, unacknowledged, worst)} and the same per enterprise
-    under (enterprise, None)."""
-    summary: dict[tuple[str, str | None], tuple[int, int, str]] = {}
-    for a in alarms:
-        unack = 1 if a.state in ("active_unack", "cleared_unack") else 0
-        for key in ((a.enterprise, a.site), (a.enterprise, None)):
-            n, u, worst = summary.get(key, (0, 0, a.severity))
-            if SEVERITY_RANK.get(a.severity, 99) < SEVERITY_RANK.get(worst, 99):
-                worst = a.severity
-            summary[key] = (n + 1, u + unack, worst)
-    return summary
+@dataclass(frozen=True)
+class AlarmSummary:
+    """Open alarms of an enterprise or a site, as the database counts them."""
+
+    open_alarms: int = 0
+    unacknowledged: int = 0
+    by_severity: tuple[tuple[str, int], ...] = ()  # worst first, only severities with any
+
+    @property
+    def worst(self) -> str | None:
+        """Return the worst severity open, None when nothing is."""
+        return self.by_severity[0][0] if self.by_severity else None
 
 
-def _row(ent: Enterprise, summary: dict, lang: str) -> EnterpriseRow:
+def _alarm_summary(counts: Iterable[OpenCount]) -> dict[tuple[str, str | None], AlarmSummary]:
+    """Return the open alarms of each (enterprise, site), and of each enterprise under
+    (enterprise, None), from the alarm book's counts (never from a list with a limit)."""
+    severities: dict[tuple[str, str | None], Counter[str]] = {}
+    unack: Counter[tuple[str, str | None]] = Counter()
+    for c in counts:
+        for key in ((c.enterprise, c.site), (c.enterprise, None)):
+            severities.setdefault(key, Counter())[c.severity] += c.count
+            unack[key] += c.unacknowledged
+    rank = len(SEVERITIES)
+    return {
+        key: AlarmSummary(
+            sum(found.values()),
+            unack[key],
+            tuple(sorted(found.items(), key=lambda kv: SEVERITY_RANK.get(kv[0], rank))),
+        )
+        for key, found in severities.items()
+    }
+
+
+def _row(
+    ent: Enterprise, summary: dict[tuple[str, str | None], AlarmSummary], lang: str
+) -> EnterpriseRow:
     zones = [z for s in ent.sites for z in s.zones]
-    n, unack, worst = summary.get((ent.id, None), (0, 0, None))
+    alarms = summary.get((ent.id, None), AlarmSummary())
     return EnterpriseRow(
         id=ent.id,
         name=display_name(ent, ent.id, lang),
@@ -152,15 +176,16 @@ def _row(ent: Enterprise, summary: dict, lang: str) -> EnterpriseRow:
         major_zones=sum(1 for z in zones if z.hazard == "major"),
         sensors=sum(len(s.sensors) for s in ent.sites),
         cameras=sum(len(s.cameras) for s in ent.sites),
-        open_alarms=n,
-        unacknowledged=unack,
-        worst=worst,
+        open_alarms=alarms.open_alarms,
+        unacknowledged=alarms.unacknowledged,
+        worst=alarms.worst,
+        by_severity=alarms.by_severity,
     )
 
 
 def enterprise_rows(
     registry: Registry | None,
-    alarms: Iterable[Alarm],
+    counts: Iterable[OpenCount],
     lang: str,
     search: str | None = None,
     region: str | None = None,
@@ -168,7 +193,7 @@ def enterprise_rows(
     """Return the enterprises matching the search and region, in registry order."""
     if registry is None:
         return []
-    summary = _alarm_summary(alarms)
+    summary = _alarm_summary(counts)
     return [
         _row(ent, summary, lang)
         for ent in registry.enterprises
@@ -234,7 +259,7 @@ def _zone_rows(ent: Enterprise, lang: str) -> list[ZoneRow]:
 
 def enterprise_detail(
     registry: Registry | None,
-    alarms: Iterable[Alarm],
+    counts: Iterable[OpenCount],
     enterprise_id: str | None,
     now_ms: int,
     lang: str,
@@ -246,10 +271,10 @@ def enterprise_detail(
     if ent is None:
         return None
     tz = registry.timezone
-    summary = _alarm_summary(alarms)
+    summary = _alarm_summary(counts)
     sites = []
     for site in ent.sites:
-        n, _unack, worst = summary.get((ent.id, site.id), (0, 0, None))
+        alarms = summary.get((ent.id, site.id), AlarmSummary())
         where = f"{site.location[0]:.4f}, {site.location[1]:.4f}" if site.location else ""
         sites.append(
             SiteRow(
@@ -259,8 +284,8 @@ def enterprise_detail(
                 len(site.sensors),
                 len(site.cameras),
                 where,
-                n,
-                worst,
+                alarms.open_alarms,
+                alarms.worst,
             )  # fmt: skip
         )
     return EnterpriseDetail(
@@ -282,8 +307,8 @@ class DirectoryView(PageView):
     registry: Callable[[], Registry | None]
     clock: Callable[[], float] = time.time
 
-    def _open_alarms(self, enterprise: str | None = None) -> list[Alarm]:
-        return self.alarms.list(state="open", enterprise=enterprise, limit=MAX_LIST)
+    def _open_counts(self, enterprise: str | None = None) -> Sequence[OpenCount]:
+        return self.alarms.open_counts(enterprise=enterprise)
 
     def regions(self) -> list[str]:
         """Return the regions the registry names."""
@@ -296,15 +321,15 @@ class DirectoryView(PageView):
         registry = self.registry()
         if registry is None:
             return []
-        return enterprise_rows(registry, self._open_alarms(), lang, search, region)
+        return enterprise_rows(registry, self._open_counts(), lang, search, region)
 
     def detail(self, enterprise_id: str | None, lang: str) -> EnterpriseDetail | None:
         """Return one enterprise's detail (no phone numbers)."""
         registry = self.registry()
         if registry is None or not enterprise_id or registry.enterprise(enterprise_id) is None:
             return None
-        alarms = self._open_alarms(enterprise_id)
-        return enterprise_detail(registry, alarms, enterprise_id, self.now_ms(), lang)
+        counts = self._open_counts(enterprise_id)
+        return enterprise_detail(registry, counts, enterprise_id, self.now_ms(), lang)
 
     def phones(self, enterprise_id: str, username: str, lang: str) -> list[ContactRow]:
         """Return the enterprise's contacts with phones in call order, recording the look-up."""

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from monitoring.alarms.model import Alarm
+from monitoring.alarms.bulk import BulkOutcome
+from monitoring.alarms.model import Alarm, AlarmPage, OpenCount, Position
 from monitoring.edge.permit_report import Recording
 from monitoring.records import GatewayStatus, Permit
 from monitoring.registry.model import Contact
@@ -109,6 +110,21 @@ class AlarmReader(Protocol):
         self, enterprise: str | None = None, site: str | None = None
     ) -> dict[str, int]: ...
 
+    def page(
+        self,
+        state: str = "open",
+        enterprise: str | None = None,
+        site: str | None = None,
+        severity: str | None = None,
+        since_ms: int | None = None,
+        limit: int = 500,
+        after: Position | None = None,
+    ) -> AlarmPage: ...
+
+    def open_counts(self, enterprise: str | None = None) -> Sequence[OpenCount]: ...
+
+    def open_ids(self, severity: str | None = None) -> Sequence[int]: ...
+
 
 class AlarmActions(AlarmReader, Protocol):
     """The alarm book as the console uses it: reads, acknowledging and shelving."""
@@ -126,6 +142,20 @@ class AlarmActions(AlarmReader, Protocol):
     def shelve(
         self, alarm_id: int, username: str, minutes: int, reason: str, now_ms: int
     ) -> Alarm: ...
+
+    def acknowledge_many(
+        self,
+        alarm_ids: Sequence[int],
+        username: str,
+        comment: str,
+        disposition: str | None = None,
+        *,
+        now_ms: int,
+    ) -> list[BulkOutcome]: ...
+
+    def shelve_many(
+        self, alarm_ids: Sequence[int], username: str, minutes: int, reason: str, now_ms: int
+    ) -> list[BulkOutcome]: ...
 
 
 class CallRecorder(Protocol):

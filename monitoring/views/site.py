@@ -39,6 +39,7 @@ WINDOWS: dict[str, int] = {
 DEFAULT_WINDOW = "1h"
 MAX_POINTS = 1500  # per trace: the store averages (or takes the max) into at most this many
 MAX_SENSORS = 6  # sensors on the trend at once
+DEFAULT_SENSORS = 3  # abnormal sensors a page opened without `sensor=` shows, worst first
 FULL_REFRESH_MS = 60_000  # redraw a long window at least this often (its newest bucket grows)
 UNACK_STATES = frozenset({"active_unack", "cleared_unack"})
 
@@ -91,6 +92,27 @@ class SensorRow:
     stale_after_s: float = FRESH_MAX_S
     limit_state: str | None = None  # which limit the latest value is beyond, if any
     alarm: AlarmMark | None = None
+
+    @property
+    def abnormal(self) -> bool:
+        """Tell whether the sensor needs a look: an open alarm, beyond a limit, stale or no
+        data, or a quality other than good."""
+        return (
+            self.alarm is not None
+            or self.limit_state is not None
+            or self.stale
+            or self.quality not in (None, "good")
+        )
+
+    @property
+    def rank(self) -> int:
+        """Return how bad the sensor's state is, 0 worst: an active alarm by severity (0-3),
+        a cleared one (4-7), beyond a limit (8), stale, no data or bad quality (9), normal (10)."""
+        if self.alarm is not None:
+            return SEVERITY_RANK.get(self.alarm.severity, 3) + (0 if self.alarm.active else 4)
+        if self.limit_state is not None:
+            return 8
+        return 9 if self.abnormal else 10
 
 
 @dataclass(frozen=True)
@@ -399,11 +421,36 @@ def permit_spans(permits: Iterable[Permit], window: TrendWindow) -> tuple[Permit
     return tuple(sorted(spans, key=lambda s: (s.start_ms, s.permit)))
 
 
-def pick_sensors(site: Site | None, wanted: Iterable[str] | None) -> list[str]:
-    """Return the wanted sensors that the site has (at most MAX_SENSORS), else its first one."""
+def tail_start(window: TrendWindow, since: int | None, tail: bool) -> int:
+    """Return where a read of the window starts: its start, or for a live tail the bucket of
+    the newest point the browser has (read again: its average may have grown), aligned."""
+    if not tail or since is None:
+        return window.start_ms
+    aligned = (
+        window.start_ms + (int(since) - window.start_ms) // window.bucket_ms * window.bucket_ms
+    )
+    return min(max(window.start_ms, aligned), window.end_ms - window.bucket_ms)
+
+
+def pick_sensors(
+    site: Site | None, wanted: Iterable[str] | None, fallback: Iterable[str] = ()
+) -> list[str]:
+    """Return the wanted sensors that the site has (at most MAX_SENSORS), else the fallback
+    ones it has (`default_sensors`), else its first one."""
     known = [s.id for s in site.sensors] if site is not None else []
     chosen = [s for s in dict.fromkeys(wanted or ()) if s in known][:MAX_SENSORS]
+    chosen = chosen or [s for s in dict.fromkeys(fallback) if s in known][:MAX_SENSORS]
     return chosen or known[:1]
+
+
+def default_sensors(snap: SiteSnapshot | None, n: int = DEFAULT_SENSORS) -> list[str]:
+    """Return the sensors a trend shows when none was asked for: the `n` worst abnormal ones
+    (alarms by severity, then beyond a limit, then stale or bad; registry order within each),
+    or none when every sensor is normal. Never all of a big site's sensors."""
+    if snap is None:
+        return []
+    rows = [s for z in snap.zones for s in z.sensors if s.abnormal]
+    return [s.id for s in sorted(rows, key=lambda s: s.rank)[:n]]
 
 
 def pick_zone(site: Site | None, wanted: str | None, sensors: list[str]) -> str | None:
@@ -478,14 +525,29 @@ class SiteView(PageView):
             tz=self.tz(),
         )
 
-    def trend(self, enterprise: str, site: str, sensors: list[str], window: TrendWindow) -> Trend:
-        """Return the chosen sensors' values over the window, downsampled by the store."""
+    def trend(
+        self,
+        enterprise: str,
+        site: str,
+        sensors: list[str],
+        window: TrendWindow,
+        since: dict[str, int | None] | None = None,
+    ) -> Trend:
+        """Return the chosen sensors' values over the window, averaged by the store into the
+        window's buckets. With `since` (sensor -> the bucket of the newest point a browser
+        already has), only the buckets from there on: a live refresh sends its tail."""
         registry = self.registry()
         series = []
         for sensor_id in sensors[:MAX_SENSORS]:
             sensor = registry.sensor(enterprise, site, sensor_id) if registry else None
+            start = tail_start(window, (since or {}).get(sensor_id), since is not None)
             points = self.store.reading_series(
-                enterprise, site, sensor_id, window.start_ms, window.end_ms, window.buckets
+                enterprise,
+                site,
+                sensor_id,
+                start,
+                window.end_ms,
+                (window.end_ms - start) // window.bucket_ms,
             )
             series.append(
                 SensorSeries(
@@ -498,12 +560,27 @@ class SiteView(PageView):
             )
         return Trend(window=window, tz=self.tz(), series=tuple(series))
 
-    def presence(self, enterprise: str, site: str, zone: str, window: TrendWindow) -> Presence:
-        """Return a zone's people count over the window and the permits reported for it."""
+    def presence(
+        self,
+        enterprise: str,
+        site: str,
+        zone: str,
+        window: TrendWindow,
+        since: int | None = None,
+        tail: bool = False,
+    ) -> Presence:
+        """Return a zone's people count over the window and the permits reported for it
+        (with `tail`, the counts only from the bucket `since` on, as `trend` does)."""
         registry = self.registry()
         found = registry.zone(enterprise, site, zone) if registry else None
+        start = tail_start(window, since, tail)
         points = self.store.presence_series(
-            enterprise, site, zone, window.start_ms, window.end_ms, window.buckets
+            enterprise,
+            site,
+            zone,
+            start,
+            window.end_ms,
+            (window.end_ms - start) // window.bucket_ms,
         )
         permits = self.permits.list(enterprise, site, zone, ending_after_ms=window.start_ms)
         return Presence(

@@ -2,6 +2,8 @@
 
 Language-neutral and free of phone numbers: pages translate and format it. Computed at most
 once per `CACHE_S` (0.5 s) however many wall screens ask, so a 1.5 s refresh stays cheap.
+Every count and colour comes from the alarm book's GROUP BY (`open_counts`), never from a list
+with a limit; only the feed is a list, its first `FEED_LIMIT` alarms.
 
 When the database does not answer, the wall keeps the last alarms it read and says so
 (`WallSnapshot.outage`: since when, and when that data was read); the database is then asked
@@ -14,24 +16,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from monitoring.alarms.model import Alarm
+from monitoring.alarms.model import UNACK_STATES, Alarm, OpenCount
 from monitoring.registry.model import Registry
-from monitoring.signals import RULE_SPECIAL_OPERATION, SEVERITY_RANK, worse
+from monitoring.signals import SEVERITIES, SEVERITY_RANK
+from monitoring.views.freshness import SensorFreshness
 from monitoring.views.ports import AlarmReader, StoreReader
 
 log = logging.getLogger(__name__)
 
 CACHE_S = 0.5  # with the 1.5 s refresh, a new alarm is on the wall within 2 s
 FEED_LIMIT = 30
-# Counting online sensors asks the store for every site's latest readings: 500 sites take
-# 0.5-1 s. It is recounted in the background, at most every FRESHNESS_COST_FACTOR times what
-# the last count took (0.5 s for a small province, about 15 s for 500 sites), never in a request.
-FRESHNESS_COST_FACTOR = 20
-FRESHNESS_MAX_S = 30.0
-UNACK_STATES = frozenset({"active_unack", "cleared_unack"})
 RETRY_S = 3.0  # while the database does not answer, it is asked again this often
 
 
@@ -46,6 +43,8 @@ class EnterpriseTile:
     open_alarms: int
     unacknowledged: int
     site: str | None = None  # the site its Site-page link opens: its worst alarm's, or its first
+    # Open alarms of each severity that has any, worst first: (("red", 1), ("yellow", 12)).
+    by_severity: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,15 +131,15 @@ class WallView:
     retry_s: float = RETRY_S
     _cached: WallSnapshot | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _fresh: tuple[int, int, int | None] | None = field(default=None, init=False, repr=False)
-    _fresh_at: float = field(default=0.0, init=False, repr=False)
-    _fresh_every: float = field(default=CACHE_S, init=False, repr=False)
-    _fresh_busy: bool = field(default=False, init=False, repr=False)
+    _sensors: SensorFreshness = field(init=False, repr=False)
     _good: WallSnapshot | None = field(default=None, init=False, repr=False)
     _outage: DatabaseOutage | None = field(default=None, init=False, repr=False)
     _outage_health: dict = field(default_factory=dict, init=False, repr=False)
     _next_try: float = field(default=0.0, init=False, repr=False)
     _probing: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._sensors = SensorFreshness(self.store, min_period_s=self.cache_s)
 
     def snapshot(self) -> WallSnapshot:
         """Return the current snapshot, recomputed when the cached one is older than cache_s.
@@ -242,74 +241,30 @@ class WallView:
         return _database_down(health)
 
     def _build(self, now_ms: int) -> WallSnapshot:
+        """Read the alarm book: every count from its GROUP BY, the feed from its first rows."""
         registry = self.registry()
-        open_alarms = self.alarms.list(state="open", limit=5000)
+        counts = self.alarms.open_counts()
+        feed = self.alarms.list(state="open", limit=FEED_LIMIT)
+        red_ids = self.alarms.open_ids(severity=SEVERITIES[0])
         total, online, newest = self._freshness(registry, now_ms)
         return WallSnapshot(
             now_ms=now_ms,
-            enterprises=enterprise_tiles(registry, open_alarms),
+            enterprises=enterprise_tiles(registry, counts),
             sensors_total=total,
             sensors_online=online,
-            open_by_severity=self.alarms.counts_by_severity(),
-            unacknowledged=sum(1 for a in open_alarms if a.state in UNACK_STATES),
-            special_operations=sum(1 for a in open_alarms if a.rule == RULE_SPECIAL_OPERATION),
-            feed=feed_items(registry, open_alarms, FEED_LIMIT),
+            open_by_severity=severity_totals(counts),
+            unacknowledged=sum(c.unacknowledged for c in counts),
+            special_operations=sum(c.special_operations for c in counts),
+            feed=feed_items(registry, feed, FEED_LIMIT),
             health=self.health(),
             newest_reading_ms=newest,
             tz=registry.timezone if registry is not None else "UTC",
-            red_ids=tuple(sorted(a.id for a in open_alarms if a.severity == "red")),
+            red_ids=tuple(red_ids),
         )
 
     def _freshness(self, registry: Registry | None, now_ms: int) -> tuple[int, int, int | None]:
-        """Return (sensors, online, newest reading): counted now the first time, then in the
-        background once the last count is older than its period (the old count meanwhile)."""
-        if self._fresh is None:
-            self._count_freshness(registry, now_ms)
-        elif not self._fresh_busy and now_ms / 1000 - self._fresh_at >= self._fresh_every:
-            self._fresh_busy = True
-            threading.Thread(
-                target=self._recount_freshness,
-                args=(registry, now_ms),
-                name="wall-freshness",
-                daemon=True,
-            ).start()
-        return self._fresh or (0, 0, None)
-
-    def _recount_freshness(self, registry: Registry | None, now_ms: int) -> None:
-        try:
-            self._count_freshness(registry, now_ms)
-        except Exception:  # the store is down or closing: keep showing the last count
-            log.warning("counting online sensors failed", exc_info=True)
-
-    def _count_freshness(self, registry: Registry | None, now_ms: int) -> None:
-        started = time.perf_counter()
-        try:
-            self._fresh = self._sensor_freshness(registry, now_ms)
-        finally:
-            took = time.perf_counter() - started
-            self._fresh_every = min(
-                FRESHNESS_MAX_S, max(self.cache_s, FRESHNESS_COST_FACTOR * took)
-            )
-            self._fresh_at = now_ms / 1000
-            self._fresh_busy = False
-
-    def _sensor_freshness(
-        self, registry: Registry | None, now_ms: int
-    ) -> tuple[int, int, int | None]:
-        if registry is None:
-            return 0, 0, None
-        total = online = 0
-        newest: int | None = None
-        for enterprise, site in registry.sites():
-            latest = {r.sensor: r.ts_ms for r in self.store.latest_readings(enterprise.id, site.id)}
-            for sensor in site.sensors:
-                total += 1
-                ts = latest.get(sensor.id)
-                if ts is not None and now_ms - ts <= sensor.stale_after_s * 1000:
-                    online += 1
-            if latest:
-                newest = max(latest.values()) if newest is None else max(newest, *latest.values())
-        return total, online, newest
+        """Return (sensors, online, newest reading), kept up in the background."""
+        return self._sensors.figures(registry, now_ms)
 
 
 def _database_down(health: dict) -> dict:
@@ -327,36 +282,50 @@ def _first_line(exc: BaseException) -> str:
     return lines[0][:300] if lines else type(exc).__name__
 
 
+def severity_totals(counts: Iterable[OpenCount]) -> dict[str, int]:
+    """Return how many alarms are open of each severity."""
+    totals = dict.fromkeys(SEVERITIES, 0)
+    for c in counts:
+        totals[c.severity] = totals.get(c.severity, 0) + c.count
+    return totals
+
+
 def enterprise_tiles(
-    registry: Registry | None, open_alarms: list[Alarm]
+    registry: Registry | None, counts: Iterable[OpenCount]
 ) -> tuple[EnterpriseTile, ...]:
-    """Return one tile per registered enterprise (then per unknown one with alarms)."""
-    worst: dict[str, str] = {}
-    worst_site: dict[str, str] = {}
-    counts: dict[str, int] = {}
+    """Return one tile per registered enterprise (then per unknown one with open alarms)."""
+    by_enterprise: dict[str, dict[str, int]] = {}
     unack: dict[str, int] = {}
-    for a in open_alarms:
-        was = worst.get(a.enterprise)
-        worst[a.enterprise] = worse(was or a.severity, a.severity)
-        if was is None or worst[a.enterprise] != was:
-            worst_site[a.enterprise] = a.site
-        counts[a.enterprise] = counts.get(a.enterprise, 0) + 1
-        unack[a.enterprise] = unack.get(a.enterprise, 0) + (a.state in UNACK_STATES)
+    # The site of the enterprise's worst alarm, the newest one's when several sites have it.
+    worst_site: dict[str, tuple[int, int, str]] = {}
+    for c in counts:
+        severities = by_enterprise.setdefault(c.enterprise, {})
+        severities[c.severity] = severities.get(c.severity, 0) + c.count
+        unack[c.enterprise] = unack.get(c.enterprise, 0) + c.unacknowledged
+        rank = (-SEVERITY_RANK.get(c.severity, len(SEVERITIES)), c.newest_ms)
+        if c.enterprise not in worst_site or rank > worst_site[c.enterprise][:2]:
+            worst_site[c.enterprise] = (*rank, c.site)
     known = list(registry.enterprises) if registry is not None else []
-    ids = [e.id for e in known] + sorted(set(worst) - {e.id for e in known})
+    ids = [e.id for e in known] + sorted(set(by_enterprise) - {e.id for e in known})
     by_id = {e.id: e for e in known}
     tiles = []
     for eid in ids:
         ent = by_id.get(eid)
+        severities = by_enterprise.get(eid, {})
+        ranked = tuple(
+            sorted(severities.items(), key=lambda kv: SEVERITY_RANK.get(kv[0], len(SEVERITIES)))
+        )
+        first_site = ent.sites[0].id if ent and ent.sites else None
         tiles.append(
             EnterpriseTile(
                 id=eid,
                 name=ent.name if ent else eid,
                 name_zh=ent.name_zh if ent else None,
-                worst=worst.get(eid),
-                open_alarms=counts.get(eid, 0),
+                worst=ranked[0][0] if ranked else None,
+                open_alarms=sum(severities.values()),
                 unacknowledged=unack.get(eid, 0),
-                site=worst_site.get(eid) or (ent.sites[0].id if ent and ent.sites else None),
+                site=worst_site[eid][2] if eid in worst_site else first_site,
+                by_severity=ranked,
             )
         )
     # Registry order, so a browser can be sent just the tiles that changed; the page shows

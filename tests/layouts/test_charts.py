@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from layouts import charts
@@ -60,22 +61,58 @@ def test_trend_keeps_the_users_zoom_across_live_updates_and_resets_it_on_a_new_v
     assert charts.revision("e1", "s2", "1h", "NH3-1") != rev
 
 
-def test_a_live_refresh_patches_traces_shapes_and_labels_but_never_the_axes():
+def test_a_live_refresh_sends_only_each_traces_tail_and_the_new_bounds():
     # Dash's Graph writes a user's zoom into the figure's layout: a whole new figure would
-    # undo it, a patch that leaves the axes alone keeps it.
-    w = window("15m")
-    fig = charts.trend_figure(
-        Trend(w, TZ, (series("NH3-1", "ppm", {"high": 42.0}, 5, w.start_ms, 1000),)), "en", "r"
+    # undo it; the browser splices these points into the figure on screen, axes untouched.
+    w = sv.trend_window("1h", NOW + 6000)
+    starts = {"NH3-1": w.end_ms - 2 * w.bucket_ms, "LT-1": w.start_ms}
+    tail = Trend(
+        w,
+        TZ,
+        (
+            series("NH3-1", "ppm", {"high": 42.0}, 2, starts["NH3-1"], w.bucket_ms),
+            series("LT-1", "%", {}, 0, w.start_ms, w.bucket_ms),
+        ),
     )
-    ops = charts.live_patch(fig).to_plotly_json()["operations"]
-    assert [op["location"] for op in ops] == [
-        ["data"],
-        ["layout", "shapes"],
-        ["layout", "annotations"],
+    delta = charts.trend_tail(tail, starts, "rev")
+    assert delta["rev"] == "rev" and delta["x0"] == local_dt(w.start_ms, TZ).isoformat()
+    nh3, lt = delta["traces"]
+    assert (nh3["i"], lt["i"]) == (0, 1)  # trend_figure's order: the series first
+    assert nh3["from"] == local_dt(starts["NH3-1"], TZ).isoformat()
+    assert nh3["x"] == [
+        local_dt(starts["NH3-1"] + k * w.bucket_ms, TZ).isoformat() for k in range(2)
     ]
-    data = ops[0]["params"]["value"]
-    assert [t["name"] for t in data] == ["NH3-1 ppm", ""] and len(data[0]["y"]) == 5
-    assert [s["y0"] for s in ops[1]["params"]["value"]] == [42.0]
+    assert nh3["y"] == [10.0, 11.0] and lt["x"] == [] and lt["from"] == delta["x0"]
+    # Then one invisible bounds trace per unit panel, moved to the new window.
+    assert delta["bounds"] == [
+        {"i": 2, "x": [delta["x0"], local_dt(w.end_ms, TZ).isoformat()]},
+        {"i": 3, "x": [delta["x0"], local_dt(w.end_ms, TZ).isoformat()]},
+    ]
+    full = charts.trend_figure(tail, "en", "rev")
+    assert [t.name for t in full.data] == ["NH3-1 ppm", "LT-1 %", "", ""]
+    # Its times are written as the whole figure's are (the browser compares them as text).
+    assert json.loads(full.to_json())["data"][0]["x"] == nh3["x"]
+    # A tail of 3 sensors over a 5 s tick is a few hundred bytes, not 1,200 points each.
+    assert len(json.dumps(delta)) < 1000
+
+
+def test_a_live_refresh_of_people_redraws_limit_and_permits_or_asks_for_a_whole_figure():
+    w = window("1h")
+    start = w.end_ms - w.bucket_ms
+    calm = presence(w, ((start, 1.0),), [span("DH-9", NOW - 60_000, NOW, w, workers=4)])
+    delta = charts.presence_tail(calm, start, True, False, "en", "r")
+    assert [t["i"] for t in delta["traces"]] == [0] and delta["bounds"][0]["i"] == 1
+    assert delta["traces"][0]["y"] == [1.0]
+    assert {a["text"] for a in delta["annotations"]} == {"max 2", "Hot work · DH-9 · 4 workers"}
+    assert [s["type"] for s in delta["shapes"]] == ["line", "rect"]
+    crowded = presence(w, ((start, 5.0),))
+    assert charts.presence_tail(crowded, start, True, False, "en", "r") is None  # new markers
+    marked = charts.presence_tail(crowded, start, True, True, "en", "r")
+    assert [t["i"] for t in marked["traces"]] == [0, 1] and marked["bounds"][0]["i"] == 2
+    assert marked["traces"][1]["y"] == [5.0]
+    assert charts.has_over_trace(crowded) and not charts.has_over_trace(calm)
+    empty = charts.presence_tail(presence(w, ()), start, False, False, "zh", "r")
+    assert "该时段无人数数据" in {a["text"] for a in empty["annotations"]}
 
 
 def test_trend_spans_the_whole_window_even_when_data_covers_part_of_it():

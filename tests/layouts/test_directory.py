@@ -120,13 +120,18 @@ def test_grid_rows_show_open_alarms_worst_first_when_sorted() -> None:
         ],
         "zh",
     )
-    assert [r["alarms"] for r in rows] == ["2条 · 橙", "无", "1条 · 红"]
+    assert [r["alarms"] for r in rows] == ["橙色2条", "无", "红色1条"]
     assert rows[0]["other_name"] == "Test Fertilizer" and rows[0]["zones_label"] == "2（重大1）"
     assert rows[1]["region"] == "（未填地区）" and rows[1]["worst"] is None
     assert sorted(rows, key=lambda r: r["alarm_rank"])[0]["id"] == "e3"
     assert rows[0]["alarm_rank"] < rows[1]["alarm_rank"]
     [en] = directory.grid_rows([row()], "en")
-    assert en["alarms"] == "2 · Orange" and en["other_name"] == "测试化肥"
+    assert en["alarms"] == "2\xa0orange" and en["other_name"] == "测试化肥"
+    # Each severity counted by itself (issue 11: "Red · 13" meant 1 red and 12 yellow).
+    [mixed] = directory.grid_rows(
+        [row(worst="red", open_alarms=13, by_severity=(("red", 1), ("yellow", 12)))], "en"
+    )
+    assert mixed["alarms"] == "1\xa0red · 12\xa0yellow"  # wrapped between counts only
 
 
 def test_region_options_label_the_missing_region() -> None:

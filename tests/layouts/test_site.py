@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc
 
-from layouts import ids, site, site_picker, site_tables
+from layouts import ids, site, site_grid, site_picker, site_tables
 from monitoring.views import site as sv
 from tests.layouts.site_factories import (
     ENT,
@@ -13,6 +13,7 @@ from tests.layouts.site_factories import (
     REGISTRY,
     SITE,
     presence,
+    sensor,
     snapshot,
     span,
     text,
@@ -42,8 +43,18 @@ def test_no_phone_numbers_anywhere_on_the_page():
     page = site.site_page(
         "en", {"enterprise": "e1", "site": "s1"}, sv.site_choices(REGISTRY), ENT, SITE
     )
-    everything = str(page.to_plotly_json()) + str(
-        site_tables.zone_table(snapshot(), "en").to_plotly_json()
+    everything = (
+        str(page.to_plotly_json())
+        + str(site_tables.zone_summary(snapshot(), "en").to_plotly_json())
+        # The grid's texts (its times are epoch ms, which look like phone numbers).
+        + str(
+            [
+                v
+                for r in site_grid.grid_delta(snapshot(), "en", None)["rows"]
+                for v in r.values()
+                if isinstance(v, str)
+            ]
+        )
     )
     assert not PHONE.search(everything)
     assert "Duty One" not in everything
@@ -103,3 +114,66 @@ def test_the_dropdowns_own_texts_are_translated():
     page = site.site_page("zh", {"enterprise": "e1", "site": "s1"}, [], ENT, SITE)
     labels = component(page, ids.SITE_SENSORS).labels
     assert labels["selected_count"] == "已选{num_selected}个" and labels["search"] == "搜索"
+
+
+def test_the_page_arrives_with_its_rows_and_the_trend_opens_on_the_worst_sensors():
+    snap = (
+        snapshot()
+    )  # NH3-2 in a red alarm (not in the registry), PT-1 stale and bad, LT-1 no data
+    page = site.site_page("zh", {"enterprise": "e1", "site": "s1"}, [], ENT, SITE, snap)
+    assert component(page, ids.SITE_SENSORS).value == ["PT-1", "LT-1"]  # the worst abnormal
+    assert component(page, ids.SITE_ZONE).value == "Z1"
+    grid = component(page, ids.SITE_GRID)
+    assert grid.selectedRows == {"ids": ["PT-1", "LT-1"]}
+    assert [r["id"] for r in grid.rowData] == ["NH3-1", "NH3-2", "PT-1", "LT-1"]
+    seen = component(page, ids.SITE_GRID_SEEN).data
+    assert seen == site_grid.held(site_grid.grid_delta(snap, "zh", None))
+    assert site_grid.grid_delta(snap, "zh", seen) is None  # the first refresh sends nothing
+    assert component(page, ids.SITE_PANEL_SEEN).data == site_tables.panel_digest(snap, "zh", "Z1")
+    assert "3个异常" in text(component(page, ids.SITE_ZONES))
+    assert text(component(page, ids.SITE_GRID_COUNT)) == "显示 4 / 4"
+    assert "红 1" in text(component(page, ids.SITE_STATUS))
+    abnormal = component(page, ids.SITE_ABNORMAL)
+    assert abnormal.value == [] and abnormal.options[0]["value"] == "abnormal"
+    assert text(abnormal.options[0]["label"]) == "仅显示异常"
+    assert component(page, ids.SITE_GRID_ZONE).options == [
+        {"label": "全部区域", "value": ""},
+        {"label": "Ammonia tanks", "value": "Z1"},
+    ]
+    for store in (ids.SITE_GRID_DELTA, ids.SITE_TREND_DELTA, ids.SITE_PEOPLE_DELTA):
+        assert isinstance(component(page, store), dcc.Store)
+    # The address's sensors win over the worst ones; nothing abnormal: the first sensor.
+    query = {"enterprise": "e1", "site": "s1", "sensor": "NH3-1"}
+    assert component(site.site_page("en", query, [], ENT, SITE, snap), ids.SITE_SENSORS).value == [
+        "NH3-1"
+    ]
+    calm = snapshot(sensors=(sensor("LT-1"),))
+    assert component(site.site_page("en", {}, [], ENT, SITE, calm), ids.SITE_SENSORS).value == [
+        "NH3-1"
+    ]
+    # Without a snapshot (not read yet) the panel is empty and filled by its refresh.
+    bare = site.site_page("en", {}, [], ENT, SITE)
+    assert component(bare, ids.SITE_GRID).rowData == []
+    assert component(bare, ids.SITE_GRID_SEEN).data is None
+
+
+def test_a_big_site_is_a_page_of_a_few_components_whatever_its_sensors(tmp_path):
+    from dataclasses import replace
+
+    from monitoring.registry.loader import load_registry
+    from tests.big_site import ENTERPRISE, write_big_site
+    from tests.big_site import SITE as BIG
+
+    counts = []
+    for n in (400, 800):
+        registry = load_registry(write_big_site(tmp_path / str(n), n).registry)
+        ent, big = registry.enterprise(ENTERPRISE), registry.site(ENTERPRISE, BIG)
+        zones, unregistered = sv.zone_rows(big, [], [], [], NOW)
+        snap = replace(snapshot(), zones=zones, unregistered=unregistered)
+        page = site.site_page("en", {}, sv.site_choices(registry), ent, big, snap)
+        counts.append(len(list(walk(page))))
+        # Every sensor is a plain row of the grid, drawn only when scrolled into view.
+        assert len(component(page, ids.SITE_GRID).rowData) == n
+        assert len(component(page, ids.SITE_SENSORS).options) == n
+    # The old page drew each sensor as a row of 8 components (3,600 for 400 sensors).
+    assert counts[0] == counts[1] < 200

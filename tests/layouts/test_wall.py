@@ -118,10 +118,21 @@ def test_online_rate_without_sensors() -> None:
 def test_grid_colours_by_worst_alarm_and_names_in_the_chosen_language() -> None:
     grid = wall.enterprise_grid(snapshot(), "zh")
     assert classes(grid) == ["hz-ent hz-ent-red hz-unack", "hz-ent hz-ent-calm"]
-    assert texts(grid) == ["测试化肥", "红色（一级） · 2", "Second Chemicals"]
+    assert texts(grid) == ["测试化肥", "红色2条", "Second Chemicals"]
     # Calm tiles say "Normal" through CSS, in the page's language.
     assert find_id(wall.layout("zh"), ids.WALL_GRID).style == {"--hz-normal": '"正常"'}
     assert texts(wall.enterprise_grid(snapshot(), "en"))[0] == "Test Fertilizer"
+
+
+def test_a_tile_counts_each_severity_and_never_calls_twelve_yellows_red() -> None:
+    # Issue 11: a tile read "Red · 13" for one red and twelve yellow alarms.
+    tile = EnterpriseTile(
+        "e1", "Test Fertilizer", "测试化肥", "red", 13, 13, by_severity=(("red", 1), ("yellow", 12))
+    )
+    assert texts(wall.enterprise_tile(tile, "en")) == ["Test Fertilizer", "1\xa0red · 12\xa0yellow"]
+    assert texts(wall.enterprise_tile(tile, "zh")) == ["测试化肥", "红色1条 · 黄色12条"]
+    many = EnterpriseTile("e1", "T", None, "orange", 1234, 0, by_severity=(("orange", 1234),))
+    assert texts(wall.enterprise_tile(many, "en"))[1] == "1,234\xa0orange"
 
 
 def test_feed_rows_show_elapsed_time_and_emphasise_unacknowledged() -> None:
@@ -210,7 +221,7 @@ def test_grid_patch_replaces_only_changed_tiles() -> None:
     patch = wall.grid_patch(before, after, "zh")
     [operation] = patch.to_plotly_json()["operations"]
     assert operation["operation"] == "Assign" and operation["location"] == [1]
-    assert "红色（一级） · 1" in texts(operation["params"]["value"])
+    assert "红色1条" in texts(operation["params"]["value"])
     assert wall.grid_patch(before, before[:1], "en") is None  # enterprises changed
     assert wall.grid_patch(before, before[::-1], "en") is None
     assert wall.grid_key(before, "en") == wall.grid_key(tuple(before), "en")
@@ -230,3 +241,12 @@ def test_feed_rows_open_the_console_for_inspectors_and_the_site_page_for_viewers
     inspector_rows = wall.feed_rows(snap, "en", to_console=True)
     assert all(row.href.startswith("/site?") for row in viewer_rows)
     assert [row.href for row in inspector_rows] == [f"/console?alarm={i.id}" for i in snap.feed]
+
+
+def test_the_feed_title_says_how_many_of_the_open_alarms_it_lists() -> None:
+    flood = snapshot(open_by_severity={"red": 1130, "orange": 2255, "yellow": 2450, "blue": 240})
+    assert wall.feed_title(flood, "en") == "Alarm feed · 2 of 6,075 open"
+    assert wall.feed_title(flood, "zh") == "实时报警 · 6,075条中的2条"
+    assert wall.feed_title(snapshot(), "en") == "Alarm feed · all 2 open"
+    calm = snapshot(open_by_severity=dict.fromkeys(("red", "orange", "yellow", "blue"), 0))
+    assert wall.feed_title(calm, "zh") == "实时报警"

@@ -275,3 +275,59 @@ def test_choices_list_enterprises_and_sites_with_chinese_names():
     assert (ent.id, ent.name, ent.name_zh) == ("e1", "Test Fertilizer", "测试化肥")
     assert [(s.id, s.name) for s in ent.sites] == [("s1", "Main plant")]
     assert sv.site_choices(None) == []
+
+
+def test_abnormal_sensors_are_ranked_and_the_worst_ones_open_the_trend(view):
+    view.store.write(
+        [
+            reading("NH3-1", NOW - 1000, 12.0),  # normal
+            reading("LT-1", NOW - 1000, 95.0),  # beyond high_high, alarm below
+            reading("PT-1", NOW - 1000, 1.0, quality="bad"),  # bad quality
+        ],
+        [],
+    )
+    raise_alarm(view, "sensor:LT-1", "limit", "red")
+    snap = view.snapshot("e1", "s1")
+    rows = {s.id: s for z in snap.zones for s in z.sensors}
+    assert not rows["NH3-1"].abnormal and rows["NH3-1"].rank == 10
+    assert rows["LT-1"].abnormal and rows["LT-1"].rank == 0  # active red alarm
+    assert rows["PT-1"].abnormal and rows["PT-1"].rank == 9
+    assert sv.default_sensors(snap) == ["LT-1", "PT-1"]
+    assert sv.default_sensors(snap, 1) == ["LT-1"]
+    assert sv.default_sensors(None) == []
+    beyond = sv.SensorRow("X", "Z1", "level", "%", {}, True, stale=False, limit_state="high")
+    assert beyond.abnormal and beyond.rank == 8
+    cleared = sv.SensorRow(
+        "X",
+        "Z1",
+        "level",
+        "%",
+        {},
+        True,
+        stale=False,
+        alarm=sv.AlarmMark("red", "limit", False, True, 1),
+    )
+    assert cleared.rank == 4
+    assert sv.pick_sensors(SITE, [], ["nope", "PT-1"]) == ["PT-1"]
+
+
+def test_a_live_tail_reads_only_from_the_bucket_of_the_newest_point_the_browser_has(view):
+    window = sv.trend_window("1h", NOW)
+    bucket = window.bucket_ms
+    view.store.write(
+        [reading("NH3-1", window.start_ms + i * bucket, float(i)) for i in range(window.buckets)],
+        [],
+    )
+    full = view.trend("e1", "s1", ["NH3-1"], window)
+    assert len(full.series[0].points) == window.buckets
+    newest = window.end_ms - 3 * bucket
+    tail = view.trend("e1", "s1", ["NH3-1", "LT-1"], window, since={"NH3-1": newest + 1})
+    assert [ts for ts, _ in tail.series[0].points] == [newest, newest + bucket, newest + 2 * bucket]
+    assert tail.series[1].points == ()  # no point in the browser, none stored: the whole window
+    assert sv.tail_start(window, None, True) == window.start_ms
+    assert sv.tail_start(window, window.start_ms - 10 * bucket, True) == window.start_ms
+    assert sv.tail_start(window, window.end_ms + bucket, True) == window.end_ms - bucket
+    assert sv.tail_start(window, newest, False) == window.start_ms
+    view.store.write([], [PresenceCount("e1", "s1", "CAM-1", "Z1", window.end_ms - bucket, 3)])
+    people = view.presence("e1", "s1", "Z1", window, since=window.end_ms - 2 * bucket, tail=True)
+    assert [ts for ts, _ in people.points] == [window.end_ms - bucket]

@@ -211,6 +211,14 @@ class SwitchableBook:
         self._check()
         return self.book.counts_by_severity(**kw)
 
+    def open_counts(self, **kw) -> list:
+        self._check()
+        return self.book.open_counts(**kw)
+
+    def open_ids(self, **kw) -> list:
+        self._check()
+        return self.book.open_ids(**kw)
+
 
 def test_wall_keeps_its_last_alarms_while_the_database_is_down_and_recovers_alone(parts) -> None:
     alarms, store, registry = parts
