@@ -1,7 +1,8 @@
 """Security headers on every answer: a Content-Security-Policy Dash works with, HSTS, no-store.
 
 The policy allows scripts only from this server plus the inline scripts the app declares by
-hash (Dash's `app.csp_hashes()`: the line that starts its renderer), so an injected
+hash (Dash's `app.csp_hashes()`: the line that starts its renderer, the clientside
+callbacks), so an injected
 `<script>` or `onclick=` never runs. Each relaxation, and why (README "Security", "Headers"):
 - `style-src 'unsafe-inline'`: Plotly adds `<style>` elements to the page when it draws a
   figure, and dash-ag-grid its theme's; both carry no nonce. Styles cannot run code;
