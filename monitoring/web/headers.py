@@ -1,13 +1,12 @@
 """Security headers on every answer: a Content-Security-Policy Dash works with, HSTS, no-store.
 
 The policy allows scripts only from this server plus the inline scripts the app declares by
-hash (Dash's `app.csp_hashes()`: the line that starts its renderer, the clientside
-callbacks), so an injected
-`<script>` or `onclick=` never runs. Each relaxation, and why (README "Security", "Headers"):
-- `style-src 'unsafe-inline'`: Plotly adds `<style>` elements to the page when it draws a
-  figure, and dash-ag-grid its theme's; both carry no nonce. Styles cannot run code;
-  the worst an injected style can do is change how the page looks.
-- `img-src data:`: ag-grid's and Plotly's icons are `data:` SVG images in their styles.
+hash (Dash's `app.csp_hashes()`: the line that starts its renderer, the clientside callbacks),
+so an injected `<script>` or `onclick=` never runs. Each relaxation, and why (README
+"Security", "Headers"; both measured in Chromium):
+- `style-src 'unsafe-inline'`: Plotly and ag-grid add `<style>` elements while they run, with
+  no nonce. Styles cannot run code; an injected one can only change how the page looks.
+- `img-src data:`: ag-grid's icons are `data:` SVG images in its styles.
 Answers of the API, of Dash's callbacks and of the pages may carry phone numbers (contacts,
 call logs, the directory), so nothing but static files may be stored by a browser or proxy.
 """
