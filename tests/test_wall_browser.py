@@ -105,12 +105,20 @@ def wait_for_refreshes(page, count: int) -> None:
     """Wait until the wall has refreshed `count` more times (the newest alarm's age moves)."""
     for _ in range(count):
         age = page.inner_text(".hz-feed-row:first-child .hz-feed-age")
-        page.wait_for_function(
-            "age => document.querySelector('.hz-feed-row:first-child .hz-feed-age')"
-            ".innerText !== age",
-            arg=age,
-            timeout=5000,
-        )
+        # Polled from here: the page's Content-Security-Policy forbids wait_for_function's eval.
+        _poll(page, lambda age=age: _newest_age(page) != age, 5.0)
+
+
+def _newest_age(page) -> str:
+    return page.inner_text(".hz-feed-row:first-child .hz-feed-age")
+
+
+def _poll(page, condition, timeout_s: float) -> None:
+    """Wait, letting the page run, until `condition()` holds; fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"condition not met within {timeout_s} s"
+        page.wait_for_timeout(100)
 
 
 def test_enabled_sound_chimes_once_for_each_new_red_alarm_only(app, gateway) -> None:
@@ -143,7 +151,7 @@ def test_enabled_sound_chimes_once_for_each_new_red_alarm_only(app, gateway) -> 
             "hazmon/e1/s1/telemetry",
             {"ts": int(time.time() * 1000), "sensor": "LT-1", "value": 95.0},
         )
-        page.wait_for_function("(window.hazwatchChimes || 0) >= 1", timeout=10000)
+        _poll(page, lambda: chimes(page) >= 1, 10.0)
         assert page.locator(".hz-feed-row.hz-sev-red").count() == 2
         wait_for_refreshes(page, 3)
         assert chimes(page) == 1  # once, not on every refresh
