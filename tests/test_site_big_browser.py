@@ -9,8 +9,9 @@ main-thread task over 200 ms after that (PerformanceObserver `longtask`), a clic
 shows its trend within a second, and every live refresh (all answers of one tick of the
 page's 5 s interval) under 50 KB. On this project's 2-core machines, shared with other
 runs, one load can be slowed by whatever else runs; the timings are checked on the best of
-three loads (each is printed), the sizes on every tick. Then the abnormal filter, in
-English and in Chinese.
+four loads with the cache (each is printed), the sizes on every tick of every load. The
+trend waits for Plotly's 4.8 MB bundle to be evaluated (0.7-1 s of the main thread here,
+after the table): it has the least room. Then the abnormal filter, in English and Chinese.
 
 Before (the HTML table of 3,600 components re-sent every 5 s), the same bench measured:
 table 154 s, trend 15.7 s, longest task 137 s, a click never took effect within a minute.
@@ -40,7 +41,7 @@ TREND_MS = 3000
 LONG_TASK_MS = 200
 REFRESH_BYTES = 50_000
 CLICK_MS = 1000
-WARM_LOADS = 3
+WARM_LOADS = 4
 GRID = "#site-grid"
 TREND_NAMES = """() => { const gd = document.querySelector('#site-trend .js-plotly-plot');
                          return gd && gd.data ? gd.data.filter(t => t.name).map(t => t.name) : []; }"""
@@ -70,10 +71,10 @@ def load_once(page, base: str, site) -> dict:
     loaded = probe.wait_loaded()
     after = max(loaded["table_ms"], loaded["trend_ms"])
 
-    # By default the trend shows abnormal sensors (the worst first), never all 400.
+    # By default the trend shows the worst abnormal sensors (of one unit), never all 400.
     shown = page.evaluate(TREND_NAMES)
-    assert 1 <= len(shown) <= 3 and shown[0].split()[0] in site.alarmed
-    assert site.alarmed[shown[0].split()[0]] == "red"
+    assert 1 <= len(shown) <= 3 and site.alarmed.get(shown[0].split()[0]) == "red"
+    assert len({name.split()[1] for name in shown}) == 1
 
     # A click on a row shows that sensor's trend.
     page.wait_for_timeout(500)

@@ -444,13 +444,14 @@ def pick_sensors(
 
 
 def default_sensors(snap: SiteSnapshot | None, n: int = DEFAULT_SENSORS) -> list[str]:
-    """Return the sensors a trend shows when none was asked for: the `n` worst abnormal ones
-    (alarms by severity, then beyond a limit, then stale or bad; registry order within each),
-    or none when every sensor is normal. Never all of a big site's sensors."""
+    """Return the sensors a trend shows when none was asked for: the worst abnormal one
+    (alarms by severity, then beyond a limit, then stale or bad; registry order within each)
+    and the next worst of the same unit, `n` at most, so they share one panel; none when
+    every sensor is normal. Never all of a big site's sensors."""
     if snap is None:
         return []
-    rows = [s for z in snap.zones for s in z.sensors if s.abnormal]
-    return [s.id for s in sorted(rows, key=lambda s: s.rank)[:n]]
+    rows = sorted((s for z in snap.zones for s in z.sensors if s.abnormal), key=lambda s: s.rank)
+    return [s.id for s in rows if s.unit == rows[0].unit][:n] if rows else []
 
 
 def pick_zone(site: Site | None, wanted: str | None, sensors: list[str]) -> str | None:

@@ -117,14 +117,14 @@ def test_the_dropdowns_own_texts_are_translated():
 
 
 def test_the_page_arrives_with_its_rows_and_the_trend_opens_on_the_worst_sensors():
-    snap = (
-        snapshot()
-    )  # NH3-2 in a red alarm (not in the registry), PT-1 stale and bad, LT-1 no data
+    # NH3-2 in a red alarm (not in the registry), PT-1 stale and bad (MPa), LT-1 no data (ppm)
+    snap = snapshot()
     page = site.site_page("zh", {"enterprise": "e1", "site": "s1"}, [], ENT, SITE, snap)
-    assert component(page, ids.SITE_SENSORS).value == ["PT-1", "LT-1"]  # the worst abnormal
+    # The worst abnormal ones of the worst one's unit that the registry knows.
+    assert component(page, ids.SITE_SENSORS).value == ["LT-1"]
     assert component(page, ids.SITE_ZONE).value == "Z1"
     grid = component(page, ids.SITE_GRID)
-    assert grid.selectedRows == {"ids": ["PT-1", "LT-1"]}
+    assert grid.selectedRows == {"ids": ["LT-1"]}
     assert [r["id"] for r in grid.rowData] == ["NH3-1", "NH3-2", "PT-1", "LT-1"]
     seen = component(page, ids.SITE_GRID_SEEN).data
     assert seen == site_grid.held(site_grid.grid_delta(snap, "zh", None))

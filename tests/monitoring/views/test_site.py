@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -292,9 +293,17 @@ def test_abnormal_sensors_are_ranked_and_the_worst_ones_open_the_trend(view):
     assert not rows["NH3-1"].abnormal and rows["NH3-1"].rank == 10
     assert rows["LT-1"].abnormal and rows["LT-1"].rank == 0  # active red alarm
     assert rows["PT-1"].abnormal and rows["PT-1"].rank == 9
-    assert sv.default_sensors(snap) == ["LT-1", "PT-1"]
-    assert sv.default_sensors(snap, 1) == ["LT-1"]
+    # The worst first, then the next worst sharing its unit (one panel): PT-1 is in MPa.
+    assert sv.default_sensors(snap) == ["LT-1"]
     assert sv.default_sensors(None) == []
+    z = snap.zones[0]
+    rows = {s.id: s for s in z.sensors}
+    same_unit = replace(rows["PT-1"], unit="%")
+    snap2 = replace(snap, zones=(replace(z, sensors=(rows["NH3-1"], rows["LT-1"], same_unit)),))
+    assert sv.default_sensors(snap2) == ["LT-1", "PT-1"]
+    assert sv.default_sensors(snap2, 1) == ["LT-1"]
+    calm = replace(snap, zones=(replace(z, sensors=(rows["NH3-1"],)),))
+    assert sv.default_sensors(calm) == []
     beyond = sv.SensorRow("X", "Z1", "level", "%", {}, True, stale=False, limit_state="high")
     assert beyond.abnormal and beyond.rank == 8
     cleared = sv.SensorRow(
