@@ -204,27 +204,25 @@ def sensor_grid(
         return {"field": field, "headerName": t(key, lang), **kw}
 
     columns = [
+        # The kind is in the sensor's tooltip (and its unit beside the value): the grid fits
+        # the half of a 1920-pixel screen in both languages without cutting a text.
         col(
             "id",
             "site.col.sensor",
-            width=124,
+            width=112,
             pinned="left",
             cellClass="hz-site-id",
-            tooltipField="id",
+            tooltipValueGetter={
+                "function": "params.value + ' · ' + (params.context.kinds[params.data.k] || params.data.k)"
+            },
         ),
         # The zone's id (its name is on the zone lines above, and in the tooltip).
         col(
             "z",
             "site.col.zone",
-            width=72,
+            width=58,
             valueFormatter={"function": f"params.value === '{UNREGISTERED}' ? '—' : params.value"},
             tooltipValueGetter={"function": "params.context.zones[params.value] || params.value"},
-        ),
-        col(
-            "k",
-            "site.col.kind",
-            width=116,
-            refData={k: kind_text(k, lang) for k in dict.fromkeys(kinds)},
         ),
         col(
             "v",
@@ -238,11 +236,11 @@ def sensor_grid(
                 "hz-site-none": "params.value == null",
             },
         ),
-        col("lim", "site.col.limits", width=146, cellClass="hz-site-limits", tooltipField="lim"),
+        col("lim", "site.col.limits", width=180, cellClass="hz-site-limits", tooltipField="lim"),
         col(
             "q",
             "site.col.quality",
-            width=80,
+            width=76,
             refData=_labels("site.quality.", QUALITIES, lang),
             cellClassRules={"hz-site-abnormal": "params.value != null && params.value !== 'good'"},
         ),
@@ -250,7 +248,7 @@ def sensor_grid(
             "t",
             "site.col.age",
             colId="age",
-            width=104,
+            width=146,
             valueFormatter={"function": "hzSiteAge(params)"},
             comparator={"function": "hzSiteByTime(valueA, valueB)"},
             cellClassRules={"hz-site-abnormal": stale_flag},
@@ -260,7 +258,7 @@ def sensor_grid(
             "rank",
             "site.col.alarm",
             flex=1,
-            minWidth=150,
+            minWidth=180,
             valueFormatter={"function": "params.data.a || ''"},
             tooltipValueGetter={"function": "params.data.a || null"},
             cellClassRules={
@@ -278,6 +276,7 @@ def sensor_grid(
     options = theme.grid_options(t("site.grid.empty", lang), ROW_HEIGHT)
     context = grid_context(lang)
     context["zones"] = zone_names
+    context["kinds"] = {k: kind_text(k, lang) for k in dict.fromkeys(kinds)}
     options.update(
         {
             "rowSelection": {

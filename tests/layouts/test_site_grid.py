@@ -137,7 +137,6 @@ def test_the_grid_is_virtualised_labels_are_looked_up_and_ages_counted_in_the_br
     assert [c["headerName"] for c in grid.columnDefs if not c.get("hide")] == [
         "传感器",
         "区域",
-        "类型",
         "当前值",
         "报警限值",
         "质量",
@@ -149,7 +148,7 @@ def test_the_grid_is_virtualised_labels_are_looked_up_and_ages_counted_in_the_br
         "Z1": "氨罐区",
         site_grid.UNREGISTERED: "未登记传感器",
     }
-    assert cols["k"]["refData"] == {"gas_nh3": "氨气"}
+    assert grid.dashGridOptions["context"]["kinds"] == {"gas_nh3": "氨气"}  # the id's tooltip
     assert cols["q"]["refData"] == {"good": "正常", "uncertain": "不确定", "bad": "坏值"}
     assert cols["age"]["valueFormatter"] == {"function": "hzSiteAge(params)"}
     context = grid.dashGridOptions["context"]
