@@ -126,7 +126,10 @@ def test_every_page_works_under_the_policy_in_both_languages(app, gateway) -> No
                 page.wait_for_timeout(300)
             collect()
 
-        page.goto(site + "/logout")  # the sign-out confirmation, a plain HTML page
+        page.goto(site + "/password")  # the self-service password page, plain HTML
+        page.wait_for_selector("form[action='/password'] button[type=submit]")
+        collect()
+        page.goto(site + "/logout")  # the sign-out confirmation, plain HTML too
         page.wait_for_selector("form[action='/logout'] button[type=submit]")
         collect()
         assert violations == [] and errors == [], (violations, errors)
