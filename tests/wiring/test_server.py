@@ -91,4 +91,5 @@ def test_stop_frees_the_port() -> None:
     serve("127.0.0.1", port, SlowApp(), threads=1)()
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", port))
+        s.bind(("127.0.0.1", port))  # raises OSError (address in use) if still listening
+        assert s.getsockname() == ("127.0.0.1", port)
