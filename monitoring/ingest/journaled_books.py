@@ -25,11 +25,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-import sqlalchemy as sa
-
 from monitoring.books.intake import STORE_REJECTED_TOPIC, IntakeBooks
 from monitoring.books.rejects import RejectedMessage
 from monitoring.books.unregistered import Sighting
+from monitoring.db.errors import UNAVAILABLE_ERRORS
 from monitoring.records import GatewayStatus, Permit, Rejection
 from monitoring.storage.journal import Entry, Journal
 
@@ -41,13 +40,7 @@ DRAIN_CHUNK = 50  # entries read from the journal at a time
 
 # The database did not answer or refused the connection: try again later. Any other error
 # means the books refused the entry itself (a bug or bad data): quarantine it.
-UNAVAILABLE = (
-    sa.exc.OperationalError,
-    sa.exc.InterfaceError,
-    sa.exc.TimeoutError,
-    sa.exc.DisconnectionError,
-    OSError,
-)
+UNAVAILABLE: tuple[type[Exception], ...] = (*UNAVAILABLE_ERRORS, OSError)
 
 _PERMIT_FIELDS = tuple(f.name for f in fields(Permit))
 _STATUS_FIELDS = tuple(f.name for f in fields(GatewayStatus))
